@@ -1,0 +1,168 @@
+"""The :class:`ChatBackend` protocol and what every backend shares.
+
+A backend turns a :class:`ChatRequest` into a stream of :class:`Chunk` s.
+Streaming is the primitive: ``complete`` collects a stream. Sync-native
+backends (llama.cpp, ONNX) subclass :class:`SyncBackend`, whose async twin runs
+the sync stream in a worker thread; network backends implement both sides.
+
+Cancelling a stream is closing its iterator (``it.close()`` / ``await
+it.aclose()``), which the robot runtime uses for barge-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..types import Chunk, Message, ScoredPassage, Usage
+
+__all__ = [
+    "ChatBackend",
+    "ChatRequest",
+    "Completion",
+    "GenerationSettings",
+    "SyncBackend",
+    "collect",
+]
+
+
+class GenerationSettings(BaseModel):
+    """Per-call generation settings, merged over a backend's defaults.
+
+    ``None`` means "use the backend's default".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    json_schema: dict[str, Any] | None = None
+
+    def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
+        """These settings where set, else ``defaults``."""
+        base = defaults.model_dump()
+        base.update(self.model_dump(exclude_none=True))
+        return GenerationSettings(**base)
+
+
+class ChatRequest(BaseModel):
+    """What the assistant asks of a backend.
+
+    ``messages`` is the full prompt for chat models (system prompt with the
+    numbered sources, conversation, question). ``question`` and ``passages``
+    carry the same grounding in structured form, for backends that compose
+    their own prompt (base models, completion-style) or need no model at all
+    (extractive). Passage ``i`` is cited as ``[i+1]``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[Message, ...]
+    question: str = ""
+    passages: tuple[ScoredPassage, ...] = ()
+    settings: GenerationSettings = GenerationSettings()
+
+
+class Completion(BaseModel):
+    """A collected stream."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    """A model backend. Third parties implement this without importing a base."""
+
+    name: str
+
+    def stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        """Yield the answer piece by piece."""
+        ...
+
+    def astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Async twin of :meth:`stream`."""
+        ...
+
+    def close(self) -> None:
+        """Release resources (models, connections)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        ...
+
+
+def collect(chunks: Iterator[Chunk] | Sequence[Chunk]) -> Completion:
+    """Collect a stream of chunks into a :class:`Completion`."""
+    parts: list[str] = []
+    finish: str | None = None
+    usage: Usage | None = None
+    for chunk in chunks:
+        parts.append(chunk.text)
+        finish = chunk.finish_reason or finish
+        usage = chunk.usage or usage
+    return Completion(text="".join(parts), finish_reason=finish, usage=usage)
+
+
+class SyncBackend:
+    """Base for sync-native backends: the async twin runs in a worker thread.
+
+    Subclasses implement :meth:`stream` (and :meth:`close` when they hold
+    resources). Each pulled chunk is produced by a worker thread, so the event
+    loop is never blocked; closing the async iterator closes the sync one.
+    """
+
+    name: str = "sync"
+
+    def stream(self, request: ChatRequest) -> Iterator[Chunk]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def complete(self, request: ChatRequest) -> Completion:
+        """Generate the whole answer."""
+        return collect(self.stream(request))
+
+    async def acomplete(self, request: ChatRequest) -> Completion:
+        """Async twin of :meth:`complete`."""
+        parts: list[Chunk] = [c async for c in self.astream(request)]
+        return collect(parts)
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        iterator = self.stream(request)
+        sentinel = object()
+
+        def pull() -> Any:
+            return next(iterator, sentinel)
+
+        try:
+            while True:
+                item = await anyio.to_thread.run_sync(pull)
+                if item is sentinel:
+                    return
+                yield item
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                await anyio.to_thread.run_sync(close)
+
+    def close(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self.close)
+
+    def __enter__(self) -> SyncBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

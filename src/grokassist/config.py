@@ -1,0 +1,117 @@
+"""Settings: explicit arguments win over ``GROKASSIST_*`` environment variables,
+which win over a TOML config file, which wins over the defaults.
+
+The config file is ``$GROKASSIST_CONFIG`` if set, else ``grokassist.toml`` in
+the working directory if it exists. Nested fields use ``__`` in environment
+variables, e.g. ``GROKASSIST_RETRIEVAL__TOP_K=8``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigurationError
+
+__all__ = ["IngestSettings", "RetrievalSettings", "AnswerSettings", "Settings", "load_settings"]
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "grokassist"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestSettings(_Section):
+    """How documents are loaded and chunked."""
+
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    chunk_tokens: int = Field(default=200, gt=16)
+    chunk_overlap: int = Field(default=40, ge=0)
+    extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
+
+
+class RetrievalSettings(_Section):
+    """How passages are retrieved and fused."""
+
+    embedder: str = "default"  # "default" or a folder with an ONNX sentence-embedding model
+    top_k: int = Field(default=5, gt=0)
+    candidates: int = Field(default=50, gt=0)
+    rrf_k: int = Field(default=60, gt=0)
+    chroma_host: str | None = None  # use a Chroma server instead of the embedded store
+    chroma_port: int = 8000
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+
+class AnswerSettings(_Section):
+    """How answers are produced."""
+
+    abstain_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_citations: int = Field(default=3, gt=0)
+    max_tokens: int = Field(default=256, gt=0)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    history_turns: int = Field(default=6, ge=0)
+
+
+class Settings(BaseSettings):
+    """All grokassist settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GROKASSIST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    kb: str = "default"
+    backend: str = "auto"  # a backend URI, a comma-separated fallback chain, or "auto"
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("GROKASSIST_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigurationError(f"GROKASSIST_CONFIG points to {path}, which is not a file")
+        return path
+    local = Path("grokassist.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings`; a validation problem becomes :class:`ConfigurationError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid grokassist settings:\n{exc}") from exc

@@ -1,0 +1,165 @@
+"""The grokassist exception tree.
+
+Every error raised by grokassist derives from :class:`GrokAssistError`, so one
+``except GrokAssistError`` catches them all. Third-party errors are translated
+once, at the boundary, with ``raise ... from exc``::
+
+    GrokAssistError
+    ├── ConfigurationError
+    │   ├── MissingDependencyError      an optional extra is not installed
+    │   └── UnknownBackendError         a backend URI names nothing registered
+    ├── IngestionError                  (raised only when nothing could be ingested)
+    │   └── DocumentError               one bad document: which file, why
+    ├── RetrievalError
+    │   ├── EmbeddingError              the embedding model failed or is missing
+    │   ├── StoreError                  the vector store failed or is unreachable
+    │   └── KnowledgeBaseNotFoundError
+    ├── BackendError                    a model backend failed
+    │   ├── BackendConnectionError      could not connect
+    │   ├── BackendTimeoutError         no answer within the timeout
+    │   ├── BackendStatusError          HTTP error status (status, body, retry_after)
+    │   │   └── RateLimitError          429
+    │   ├── ContextLengthError          the prompt cannot fit the context window
+    │   └── StructuredOutputError       the output did not match the JSON schema
+    └── AdapterError
+        ├── TicketingError              a ticketing system failed or is down
+        └── RobotError                  robot runtime / action safety errors
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdapterError",
+    "BackendConnectionError",
+    "BackendError",
+    "BackendStatusError",
+    "BackendTimeoutError",
+    "ConfigurationError",
+    "ContextLengthError",
+    "DocumentError",
+    "EmbeddingError",
+    "GrokAssistError",
+    "IngestionError",
+    "KnowledgeBaseNotFoundError",
+    "MissingDependencyError",
+    "RateLimitError",
+    "RetrievalError",
+    "RobotError",
+    "StoreError",
+    "StructuredOutputError",
+    "TicketingError",
+    "UnknownBackendError",
+]
+
+
+class GrokAssistError(Exception):
+    """Root of every error raised by grokassist."""
+
+
+class ConfigurationError(GrokAssistError):
+    """Invalid settings, or a component that cannot be set up."""
+
+
+class MissingDependencyError(ConfigurationError):
+    """An optional dependency is missing; the message carries the pip command."""
+
+    def __init__(self, package: str, extra: str, feature: str | None = None) -> None:
+        self.package = package
+        self.extra = extra
+        what = feature or package
+        self.install_command = f'pip install "grokassist[{extra}]"'
+        super().__init__(
+            f"{what} needs the optional dependency {package!r}; "
+            f"install it with: {self.install_command}"
+        )
+
+
+class UnknownBackendError(ConfigurationError):
+    """A backend URI names a scheme that no installed backend provides."""
+
+
+class IngestionError(GrokAssistError):
+    """Ingestion failed as a whole."""
+
+
+class DocumentError(IngestionError):
+    """One document could not be ingested; carries the file and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class RetrievalError(GrokAssistError):
+    """Retrieval failed."""
+
+
+class EmbeddingError(RetrievalError):
+    """The embedding model failed to load or run."""
+
+
+class StoreError(RetrievalError):
+    """The vector store failed or cannot be reached."""
+
+
+class KnowledgeBaseNotFoundError(RetrievalError):
+    """No knowledge base of that name exists."""
+
+
+class BackendError(GrokAssistError):
+    """A model backend failed to produce an answer."""
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        self.backend = backend
+        super().__init__(message)
+
+
+class BackendConnectionError(BackendError):
+    """The backend could not be reached."""
+
+
+class BackendTimeoutError(BackendError):
+    """The backend did not answer within the configured timeout."""
+
+
+class BackendStatusError(BackendError):
+    """The backend answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        retry_after: float | None = None,
+        backend: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+        super().__init__(f"{message} (HTTP {status_code}): {body[:500]}", backend=backend)
+
+
+class RateLimitError(BackendStatusError):
+    """The backend answered 429 Too Many Requests."""
+
+
+class ContextLengthError(BackendError):
+    """The prompt cannot fit the model's context window."""
+
+
+class StructuredOutputError(BackendError):
+    """The model output does not validate against the requested JSON schema."""
+
+
+class AdapterError(GrokAssistError):
+    """An adapter (ticketing, robot) failed."""
+
+
+class TicketingError(AdapterError):
+    """A ticketing system failed or is unreachable."""
+
+
+class RobotError(AdapterError):
+    """The robot runtime failed or refused an action."""

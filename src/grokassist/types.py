@@ -1,0 +1,157 @@
+"""Frozen data models shared across grokassist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Action",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Document",
+    "DocumentHit",
+    "Message",
+    "Passage",
+    "ScoredPassage",
+    "SyncReport",
+    "Usage",
+]
+
+MetadataValue = str | int | float | bool
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Message(_Frozen):
+    """One turn of a conversation."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Usage(_Frozen):
+    """Token counts of one generation."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Chunk(_Frozen):
+    """One streamed piece of generated text.
+
+    The last chunk of a stream may carry ``finish_reason`` and ``usage``.
+    """
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class Document(_Frozen):
+    """A support document, as loaded before chunking."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    updated: datetime | None = None
+    content_hash: str = ""
+
+
+class Passage(_Frozen):
+    """A chunk of a document: the unit that is embedded, indexed and cited."""
+
+    id: str
+    doc_id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    heading_path: tuple[str, ...] = ()
+    position: int = 0
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+    def indexed_text(self) -> str:
+        """Text given to the embedder and lexical index: title, headings, body."""
+        head = " > ".join(h for h in (self.title, *self.heading_path) if h)
+        return f"{head}\n{self.text}" if head else self.text
+
+
+class ScoredPassage(_Frozen):
+    """A retrieved passage with its fused score and per-retriever evidence."""
+
+    passage: Passage
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class DocumentHit(_Frozen):
+    """A retrieved document with its best passages, best first."""
+
+    doc_id: str
+    title: str
+    source: str
+    score: float
+    passages: tuple[ScoredPassage, ...]
+
+
+class Citation(_Frozen):
+    """A source cited in an answer as ``[index]``."""
+
+    index: int
+    doc_id: str
+    title: str
+    source: str
+    passage_id: str
+    text: str
+    score: float
+
+
+class Action(_Frozen):
+    """A structured action suggested alongside an answer (e.g. offer a human)."""
+
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Answer(_Frozen):
+    """A grounded answer to a customer's question."""
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    confidence: float = 0.0
+    abstained: bool = False
+    actions: tuple[Action, ...] = ()
+    question: str = ""
+    query: str = ""
+    backend: str = ""
+    session_id: str | None = None
+    usage: Usage | None = None
+
+
+class SyncReport(_Frozen):
+    """What an ingest / incremental sync did."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+
+    @property
+    def total_changed(self) -> int:
+        return self.added + self.updated + self.deleted
