@@ -1,0 +1,28 @@
+# The two Quickstart commands (see README.md) and a few helpers.
+VENV ?= .venv
+DATA ?= .grokassist
+QUESTION ?= My dish says it is obstructed. What should I do?
+
+.PHONY: demo test install lint typecheck
+
+## Install grokassist with the local model, ingest the Starlink examples, answer a question.
+demo:
+	bash scripts/install.sh local
+	$(VENV)/bin/grokassist --data-dir $(DATA) ingest examples/starlink/docs --kb starlink
+	$(VENV)/bin/grokassist --data-dir $(DATA) ask --kb starlink "$(QUESTION)"
+
+## Install the test dependencies (system and Python) and run the whole suite.
+test:
+	bash scripts/install-system.sh
+	bash scripts/install.sh dev
+	$(VENV)/bin/python -m pytest
+
+install:
+	bash scripts/install.sh local
+
+lint:
+	$(VENV)/bin/ruff check src tests bench integrations examples
+	$(VENV)/bin/ruff format --check src tests
+
+typecheck:
+	$(VENV)/bin/mypy

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the full test suite uses: headless Chromium (the widget's
+# browser tests drive /usr/bin/chromium with Playwright; no browser download).
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"

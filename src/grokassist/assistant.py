@@ -1,0 +1,343 @@
+"""The Assistant: retrieve -> prompt -> generate -> cite, sync and async.
+
+``ask`` / ``aask`` return an :class:`~grokassist.types.Answer`; ``stream`` /
+``astream`` yield text pieces and then the final ``Answer``. When the evidence
+is too weak the assistant abstains (says it does not know and offers a human)
+instead of calling a model. Backends are tried in order: when one fails before
+producing text, the next one answers, and the answer records which did.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from .backends.base import ChatBackend, ChatRequest, GenerationSettings
+from .config import Settings, load_settings
+from .errors import BackendError, ConfigurationError
+from .knowledge import KnowledgeBase
+from .prompting import DEFAULT_SYSTEM_PROMPT, attribute, build_messages, extract_citations, rewrite_followup
+from .retrieval.base import Filters
+from .sessions import SessionStore
+from .text import content_terms
+from .types import Action, Answer, Message, ScoredPassage, Usage
+
+__all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "confidence"]
+
+log = logging.getLogger("grokassist")
+
+ABSTAIN_TEXT = (
+    "I don't know: our support articles don't cover that. "
+    "I can connect you with a human agent who can help."
+)
+
+BackendSpec = str | ChatBackend | Sequence[str | ChatBackend] | None
+
+# Calibration of the abstention confidence (see docs/evaluation.md): cosine
+# similarity of all-MiniLM-L6-v2 between a question and its best passage, and
+# the share of the question's content terms found in the retrieved passages.
+_COS_LOW, _COS_HIGH = 0.25, 0.60
+
+
+def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
+    """How well the retrieved passages support the question, in ``[0, 1]``."""
+    if not passages:
+        return 0.0
+    cos = max((sp.dense_score or 0.0) for sp in passages)
+    dense = min(1.0, max(0.0, (cos - _COS_LOW) / (_COS_HIGH - _COS_LOW)))
+    terms = set(content_terms(question))
+    if not terms:
+        return round(dense, 4)
+    found: set[str] = set()
+    for sp in passages[:3]:
+        found.update(terms.intersection(content_terms(sp.passage.indexed_text())))
+    coverage = len(found) / len(terms)
+    return round(0.65 * dense + 0.35 * coverage, 4)
+
+
+@dataclass
+class _Prepared:
+    question: str
+    query: str
+    session: str | None
+    passages: tuple[ScoredPassage, ...]
+    confidence: float
+    request: ChatRequest | None
+
+
+class Assistant:
+    """A support assistant over one knowledge base.
+
+    >>> assistant = Assistant("starlink", backend="extractive:")   # doctest: +SKIP
+    >>> answer = assistant.ask("How do I fix an obstruction?")      # doctest: +SKIP
+    >>> answer.citations[0].source                                  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase | str | None = None,
+        *,
+        backend: BackendSpec = None,
+        settings: Settings | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        sessions: SessionStore | None = None,
+    ) -> None:
+        self.settings = settings or (kb.settings if isinstance(kb, KnowledgeBase) else load_settings())
+        self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb, settings=self.settings)
+        self.system_prompt = system_prompt
+        self.sessions = sessions or SessionStore()
+        self._backend_spec: BackendSpec = backend if backend is not None else self.settings.backend
+        self._backends: list[ChatBackend] | None = None
+
+    # -- backends ------------------------------------------------------------------
+
+    @property
+    def backends(self) -> list[ChatBackend]:
+        """The fallback chain, first choice first (created on first use)."""
+        if self._backends is None:
+            self._backends = _resolve_backends(self._backend_spec)
+        return self._backends
+
+    def close(self) -> None:
+        """Close the backends and the knowledge base."""
+        for backend in self._backends or []:
+            backend.close()
+        self.kb.close()
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        for backend in self._backends or []:
+            await backend.aclose()
+        self.kb.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sessions ------------------------------------------------------------------
+
+    def history(self, session_id: str) -> list[Message]:
+        """The messages of a session so far."""
+        return self.sessions.history(session_id)
+
+    # -- the pipeline --------------------------------------------------------------
+
+    def retrieve(self, question: str, *, filters: Filters | None = None, k: int | None = None) -> list[ScoredPassage]:
+        """The passages the answer would be grounded in."""
+        return self.kb.search(question, k or self.settings.retrieval.top_k, filters)
+
+    def _prepare(
+        self,
+        question: str,
+        session: str | None,
+        filters: Filters | None,
+        settings: GenerationSettings | None,
+    ) -> _Prepared:
+        question = question.strip()
+        if not question:
+            raise ConfigurationError("the question is empty")
+        history = self.sessions.history(session) if session else []
+        turns = self.settings.answer.history_turns
+        history = history[-2 * turns :] if turns else []
+        query = rewrite_followup(question, history)
+        passages = tuple(self.retrieve(query, filters=filters))
+        conf = confidence(query, passages)
+        if conf < self.settings.answer.abstain_below:
+            return _Prepared(question, query, session, passages, conf, None)
+        a = self.settings.answer
+        defaults = GenerationSettings(max_tokens=a.max_tokens, temperature=a.temperature)
+        request = ChatRequest(
+            messages=build_messages(question, passages, history, system_prompt=self.system_prompt),
+            question=query if query != question else question,
+            passages=passages,
+            settings=(settings or GenerationSettings()).merged_over(defaults),
+        )
+        return _Prepared(question, query, session, passages, conf, request)
+
+    def _abstain(self, prep: _Prepared) -> Answer:
+        answer = Answer(
+            text=ABSTAIN_TEXT,
+            confidence=prep.confidence,
+            abstained=True,
+            actions=(Action(type="offer_human", params={"reason": "low_confidence"}),),
+            question=prep.question,
+            query=prep.query,
+            backend="none",
+            session_id=prep.session,
+        )
+        self._remember(prep, answer)
+        return answer
+
+    def _finish(self, prep: _Prepared, text: str, backend: str, usage: Usage | None) -> Answer:
+        text, citations = extract_citations(text, prep.passages)
+        if not text.strip():
+            return self._abstain(prep)
+        if not citations:
+            numbers = attribute(text, prep.passages) or [1]
+            text = text.rstrip() + " " + "".join(f"[{n}]" for n in numbers)
+            text, citations = extract_citations(text, prep.passages)
+        citations = citations[: max(self.settings.answer.max_citations, 1)] if citations else citations
+        answer = Answer(
+            text=text,
+            citations=citations,
+            confidence=prep.confidence,
+            abstained=False,
+            question=prep.question,
+            query=prep.query,
+            backend=backend,
+            session_id=prep.session,
+            usage=usage,
+        )
+        self._remember(prep, answer)
+        return answer
+
+    def _remember(self, prep: _Prepared, answer: Answer) -> None:
+        if prep.session:
+            self.sessions.append(
+                prep.session,
+                Message(role="user", content=prep.question),
+                Message(role="assistant", content=answer.text),
+            )
+
+    # -- sync ----------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        session: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        settings: GenerationSettings | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the knowledge base, with citations, or abstain."""
+        answer: Answer | None = None
+        for item in self.stream(question, session=session, filters=filters, settings=settings):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        session: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        settings: GenerationSettings | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text pieces as they are generated, then the final :class:`Answer`."""
+        prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        if prep.request is None:
+            answer = self._abstain(prep)
+            yield answer.text
+            yield answer
+            return
+        errors: list[str] = []
+        for backend in self.backends:
+            parts: list[str] = []
+            usage: Usage | None = None
+            try:
+                for chunk in backend.stream(prep.request):
+                    if chunk.text:
+                        parts.append(chunk.text)
+                        yield chunk.text
+                    usage = chunk.usage or usage
+            except BackendError as exc:
+                if parts:  # never fall back after text reached the caller
+                    raise
+                log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
+                errors.append(f"{backend.name}: {exc}")
+                continue
+            yield self._finish(prep, "".join(parts), backend.name, usage)
+            return
+        raise BackendError("every backend failed: " + "; ".join(errors))
+
+    # -- async ---------------------------------------------------------------------
+
+    async def aask(
+        self,
+        question: str,
+        *,
+        session: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        settings: GenerationSettings | None = None,
+    ) -> Answer:
+        """Async twin of :meth:`ask`."""
+        answer: Answer | None = None
+        async for item in self.astream(question, session=session, filters=filters, settings=settings):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    async def astream(
+        self,
+        question: str,
+        *,
+        session: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        settings: GenerationSettings | None = None,
+    ) -> AsyncIterator[str | Answer]:
+        """Async twin of :meth:`stream`; retrieval runs in a worker thread."""
+        prep = await anyio.to_thread.run_sync(
+            lambda: self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        )
+        if prep.request is None:
+            answer = self._abstain(prep)
+            yield answer.text
+            yield answer
+            return
+        backends = await anyio.to_thread.run_sync(lambda: self.backends)
+        errors: list[str] = []
+        for backend in backends:
+            parts: list[str] = []
+            usage: Usage | None = None
+            stream = backend.astream(prep.request)
+            try:
+                async for chunk in stream:
+                    if chunk.text:
+                        parts.append(chunk.text)
+                        yield chunk.text
+                    usage = chunk.usage or usage
+            except BackendError as exc:
+                if parts:
+                    raise
+                log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
+                errors.append(f"{backend.name}: {exc}")
+                continue
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            yield self._finish(prep, "".join(parts), backend.name, usage)
+            return
+        raise BackendError("every backend failed: " + "; ".join(errors))
+
+
+def _resolve_backends(spec: BackendSpec) -> list[ChatBackend]:
+    from . import backends as registry
+
+    items: list[str | ChatBackend]
+    if spec is None or spec == "auto":
+        items = list(registry.default_backend_uris())
+    elif isinstance(spec, str):
+        items = [s.strip() for s in spec.split(",") if s.strip()]
+    elif isinstance(spec, ChatBackend):
+        items = [spec]
+    else:
+        items = list(spec)
+    if not items:
+        raise ConfigurationError("no backend configured")
+    out: list[ChatBackend] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(registry.create_backend(item))
+        else:
+            out.append(item)
+    return out
+

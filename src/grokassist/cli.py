@@ -1,0 +1,331 @@
+"""The ``grokassist`` command.
+
+Exit codes: 0 success; 1 partial success (some documents were skipped);
+2 usage error; 3 a grokassist error (configuration, backend, store...);
+4 the assistant abstained (``ask`` only, with ``--fail-on-abstain``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .config import Settings, load_settings
+from .errors import GrokAssistError
+from .types import Answer
+
+app = typer.Typer(
+    name="grokassist",
+    help="Customer-support answers from your docs, with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+_state: dict[str, Any] = {}
+
+KbOption = Annotated[str | None, typer.Option("--kb", help="Knowledge base name (default: 'default').")]
+BackendOption = Annotated[
+    str | None,
+    typer.Option("--backend", "-b", help="Backend URI or comma-separated fallback chain, e.g. 'extractive:'."),
+]
+FilterOption = Annotated[
+    list[str] | None, typer.Option("--filter", "-f", help="Metadata filter KEY=VALUE (repeatable).")
+]
+
+
+def _fail(message: str, code: int = 3) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except GrokAssistError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _settings(**overrides: Any) -> Settings:
+    kwargs = {k: v for k, v in overrides.items() if v is not None}
+    if _state.get("data_dir"):
+        kwargs.setdefault("data_dir", _state["data_dir"])
+    return load_settings(**kwargs)
+
+
+def _filters(items: list[str] | None) -> dict[str, Any] | None:
+    if not items:
+        return None
+    out_: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--filter expects KEY=VALUE, got {item!r}", 2)
+        values = value.split("|")
+        out_[key] = values if len(values) > 1 else value
+    return out_
+
+
+@app.callback()
+def _main(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="GROKASSIST_DATA_DIR", help="Where knowledge bases live.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    """grokassist: answer customers from support docs, with citations."""
+    import logging
+
+    _state["data_dir"] = data_dir
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, update
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files (.md, .html, .txt, .pdf).")],
+    kb: KbOption = None,
+    keep_missing: Annotated[
+        bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sync report as JSON.")] = False,
+) -> None:
+    """Ingest or re-sync documents into a knowledge base (incremental)."""
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        base = KnowledgeBase(kb, settings=_settings(kb=kb))
+        progress, update = _progress_bar()
+        with progress:
+            report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
+    if as_json:
+        out.print_json(data={**report.model_dump(), "kb": base.name, "documents": len(base)})
+    else:
+        out.print(
+            f"{base.name}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
+            f"{report.unchanged} unchanged; {report.chunks_embedded} passages embedded; "
+            f"{len(base)} documents in total"
+        )
+    for source, reason in report.skipped:
+        err.print(f"[yellow]skipped[/] {source}: {reason}")
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+def _print_answer(answer: Answer, *, streamed: bool) -> None:
+    if not streamed:
+        out.print(answer.text)
+    if answer.citations:
+        out.print("\nSources:")
+        for c in answer.citations:
+            out.print(f"  [{c.index}] {c.title} — {c.source}")
+    if answer.abstained:
+        out.print("\n(no confident answer: offered a human agent)")
+
+
+def _answer_json(answer: Answer) -> dict[str, Any]:
+    data = answer.model_dump(mode="json")
+    return {
+        "text": data["text"],
+        "citations": data["citations"],
+        "confidence": data["confidence"],
+        "abstained": data["abstained"],
+        "actions": data["actions"],
+        "backend": data["backend"],
+        "query": data["query"],
+        "usage": data["usage"],
+    }
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    filters: FilterOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    fail_on_abstain: Annotated[bool, typer.Option("--fail-on-abstain", help="Exit 4 when it abstains.")] = False,
+) -> None:
+    """Answer one question from a knowledge base."""
+    from .assistant import Assistant
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        assistant = Assistant(base, settings=settings)
+        answer: Answer | None = None
+        streamed = not as_json and out.is_terminal
+        for item in assistant.stream(question, filters=_filters(filters)):
+            if isinstance(item, Answer):
+                answer = item
+            elif streamed:
+                out.print(item, end="")
+        if streamed:
+            out.print()
+        assistant.close()
+    assert answer is not None
+    if as_json:
+        sys.stdout.write(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_answer(answer, streamed=streamed)
+    if fail_on_abstain and answer.abstained:
+        raise typer.Exit(4)
+
+
+@app.command()
+def chat(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    filters: FilterOption = None,
+) -> None:
+    """Interactive multi-turn chat (empty line or Ctrl-D to quit)."""
+    import uuid
+
+    from .assistant import Assistant
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        assistant = Assistant(KnowledgeBase(kb, settings=settings, create=False), settings=settings)
+        session = uuid.uuid4().hex
+        interactive = sys.stdin.isatty()
+        while True:
+            try:
+                line = input("you> " if interactive else "")
+            except EOFError:
+                break
+            if not line.strip() or line.strip() in {"/quit", "/exit"}:
+                break
+            out.print("assistant> ", end="")
+            answer: Answer | None = None
+            for item in assistant.stream(line, session=session, filters=_filters(filters)):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    out.print(item, end="")
+            out.print()
+            if answer is not None:
+                _print_answer(answer, streamed=True)
+            out.print()
+        assistant.close()
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """List the knowledge bases."""
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        for name in KnowledgeBase.list_names(_settings()):
+            out.print(name)
+
+
+@kb_app.command("stats")
+def kb_stats(
+    kb: KbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show documents, passages and storage of a knowledge base."""
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        stats = KnowledgeBase(kb, settings=_settings(kb=kb), create=False).stats()
+    if as_json:
+        out.print_json(data=stats.model_dump())
+    else:
+        for key, value in stats.model_dump().items():
+            out.print(f"{key}: {value}")
+
+
+@kb_app.command("delete")
+def kb_delete(
+    kb: Annotated[str, typer.Argument(help="Name of the knowledge base to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a knowledge base and its index."""
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        base = KnowledgeBase(kb, settings=_settings(kb=kb), create=False)
+        if not yes and not typer.confirm(f"Delete knowledge base {kb!r} ({len(base)} documents)?"):
+            raise typer.Exit(1)
+        base.delete()
+    out.print(f"deleted {kb}")
+
+
+@app.command("eval")
+def eval_(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (docs/ and queries.jsonl).")],
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Only measure retrieval.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    kb: KbOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.")] = None,
+) -> None:
+    """Evaluate retrieval (and answers) on a support-QA set."""
+    from .evaluation import evaluate_retrieval, ingest_dataset, load_queries
+    from .knowledge import KnowledgeBase
+
+    with _errors():
+        dataset = dataset.resolve()
+        queries = load_queries(dataset)[:limit]
+        name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
+        base = KnowledgeBase(name, settings=_settings(kb=name))
+        progress, update = _progress_bar()
+        with progress:
+            ingest_dataset(base, dataset, progress=update)
+            metrics, _ = evaluate_retrieval(base, queries, progress=lambda d, t: update("questions", d, t))
+    report = metrics.as_report()
+    if not retrieval_only:
+        err.print("note: answer evaluation is not available yet; reporting retrieval only")
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        for key, value in report.items():
+            out.print(f"{key}: {value}")
+
+
+def main() -> None:
+    """Entry point of the ``grokassist`` command."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

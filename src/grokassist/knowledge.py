@@ -1,0 +1,408 @@
+"""KnowledgeBase: a named, persistent index of support documents.
+
+A knowledge base owns one Chroma collection (embedded in its folder, or on a
+Chroma server), a BM25 index and a manifest of what was ingested (document id,
+content hash, passage ids). :meth:`KnowledgeBase.ingest` is an incremental
+sync: new documents are added, changed ones re-embedded, removed ones deleted,
+unchanged ones cost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .config import Settings, load_settings
+from .errors import ConfigurationError, IngestionError, KnowledgeBaseNotFoundError, StoreError
+from .ingest import chunk_document, load_documents
+from .retrieval import Bm25Index, ChromaStore, HybridRetriever, OnnxEmbedder
+from .retrieval.base import Embedder, Filters, VectorStore
+from .types import Document, DocumentHit, MetadataValue, Passage, ScoredPassage, SyncReport
+
+__all__ = ["KnowledgeBase", "KnowledgeBaseStats", "ProgressCallback"]
+
+#: ``progress(stage, done, total)``; stages: "load", "embed", "index".
+ProgressCallback = Callable[[str, int, int], None]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_MANIFEST = "manifest.json"
+_EMBED_BATCH = 256
+
+
+class KnowledgeBaseStats(BaseModel):
+    """Size and provenance of a knowledge base."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    documents: int
+    passages: int
+    path: str
+    store: str
+    embedder: str
+    formats: dict[str, int]
+
+
+class _Entry(BaseModel):
+    """Manifest record of one ingested document."""
+
+    id: str
+    hash: str
+    title: str = ""
+    source: str = ""
+    path: str | None = None
+    passages: list[str]
+    metadata: dict[str, MetadataValue] = {}
+
+
+def _validate_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ConfigurationError(
+            f"invalid knowledge base name {name!r}: use letters, digits, '.', '_' or '-' (max 63)"
+        )
+    return name
+
+
+def _is_under(path: str | None, root: Path) -> bool:
+    if not path:
+        return False
+    try:
+        Path(path).resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+class KnowledgeBase:
+    """A named, persistent, incrementally synced index of support documents.
+
+    >>> kb = KnowledgeBase("starlink")          # doctest: +SKIP
+    >>> kb.ingest("examples/starlink/docs")     # doctest: +SKIP
+    SyncReport(added=28, ...)
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        create: bool = True,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.name = _validate_name(name or self.settings.kb)
+        self.path = Path(self.settings.data_dir) / "kb" / self.name
+        if not create and not (self.path / _MANIFEST).exists():
+            raise KnowledgeBaseNotFoundError(
+                f"no knowledge base named {self.name!r} in {self.path.parent}; "
+                f"create it with: grokassist ingest PATH --kb {self.name}"
+            )
+        self._embedder = embedder
+        self._store = store
+        self._lock = threading.RLock()
+        self._manifest: dict[str, _Entry] = self._read_manifest()
+        self._lexical: Bm25Index | None = None
+        self._retriever: HybridRetriever | None = None
+
+    # -- components, created lazily ------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            r = self.settings.retrieval
+            model = None if r.embedder == "default" else r.embedder
+            self._embedder = OnnxEmbedder(model, device=r.device)
+        return self._embedder
+
+    @property
+    def store(self) -> VectorStore:
+        if self._store is None:
+            r = self.settings.retrieval
+            collection = f"grokassist-{self.name}"
+            if r.chroma_host:
+                self._store = ChromaStore.http(r.chroma_host, r.chroma_port, collection)
+            else:
+                self._store = ChromaStore.persistent(self.path / "chroma", collection)
+        return self._store
+
+    @property
+    def lexical(self) -> Bm25Index:
+        with self._lock:
+            if self._lexical is None:
+                self._lexical = self._load_lexical()
+            return self._lexical
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            if self._retriever is None:
+                r = self.settings.retrieval
+                self._retriever = HybridRetriever(
+                    self.embedder, self.store, self.lexical, candidates=r.candidates, rrf_k=r.rrf_k
+                )
+            return self._retriever
+
+    def warm_up(self) -> None:
+        """Load the embedder, store and lexical index now rather than on first use."""
+        warm = getattr(self.embedder, "warm_up", None)
+        if callable(warm):
+            warm()
+        _ = self.retriever
+
+    # -- manifest ------------------------------------------------------------------
+
+    def _read_manifest(self) -> dict[str, _Entry]:
+        file = self.path / _MANIFEST
+        if not file.exists():
+            return {}
+        try:
+            raw = json.loads(file.read_text("utf-8"))
+            return {d["id"]: _Entry.model_validate(d) for d in raw["documents"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"cannot read the manifest of knowledge base {self.name!r} ({file}): {exc}") from exc
+
+    def _write_manifest(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "version": 1,
+            "name": self.name,
+            "documents": [e.model_dump() for e in self._manifest.values()],
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".manifest-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh)
+        os.replace(tmp, self.path / _MANIFEST)
+
+    def _load_lexical(self) -> Bm25Index:
+        folder = self.path / "bm25"
+        if (folder).exists() and not self.settings.retrieval.chroma_host:
+            try:
+                return Bm25Index.load(folder)
+            except Exception:  # a stale or broken index is rebuilt from the store
+                pass
+        index = Bm25Index()
+        passages = self.store.passages() if self._manifest else []
+        index.build(passages)
+        return index
+
+    # -- ingestion -----------------------------------------------------------------
+
+    def ingest(
+        self,
+        *sources: str | os.PathLike[str] | Document,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        progress: ProgressCallback | None = None,
+        delete_missing: bool = True,
+    ) -> SyncReport:
+        """Sync documents from folders, files or in-memory :class:`Document` s.
+
+        Unchanged documents (same content hash) are skipped; changed ones are
+        re-chunked and re-embedded; documents that were ingested from one of the
+        given folders and are gone from it are deleted (``delete_missing``).
+        Bad files are skipped and reported in :attr:`SyncReport.skipped`;
+        nothing already indexed is lost because of them.
+        """
+        if not sources:
+            raise IngestionError("nothing to ingest: give at least one folder, file or document")
+        cfg = self.settings.ingest
+        loaded = load_documents(sources, settings=cfg, metadata=metadata)
+        if progress:
+            progress("load", len(loaded.documents), len(loaded.documents))
+        skipped = tuple((e.source, e.reason) for e in loaded.errors)
+
+        with self._lock:
+            added: list[Document] = []
+            updated: list[Document] = []
+            unchanged = 0
+            seen: set[str] = set()
+            for doc in loaded.documents:
+                if doc.id in seen:
+                    skipped += ((doc.source, f"duplicate document id {doc.id!r} (skipped)"),)
+                    continue
+                seen.add(doc.id)
+                entry = self._manifest.get(doc.id)
+                if entry is None:
+                    added.append(doc)
+                elif entry.hash != doc.content_hash:
+                    updated.append(doc)
+                else:
+                    unchanged += 1
+
+            deleted: list[str] = []
+            if delete_missing:
+                failed = {str(Path(src).resolve()) for src, _ in skipped if src}
+                folders = [r for r in loaded.roots if r.is_dir()]
+                for doc_id, entry in self._manifest.items():
+                    if doc_id in seen or entry.path is None or entry.path in failed:
+                        continue
+                    if any(_is_under(entry.path, root) for root in folders):
+                        deleted.append(doc_id)
+
+            changed = added + updated
+            if not changed and not deleted:
+                if not self._manifest and not loaded.documents:
+                    raise IngestionError(
+                        "no document could be ingested: "
+                        + ("; ".join(f"{s}: {r}" for s, r in skipped) or "no supported files found")
+                    )
+                return SyncReport(unchanged=unchanged, skipped=skipped)
+
+            # 1. chunk and embed everything new first: a failure here changes nothing.
+            passages: list[Passage] = []
+            by_doc: dict[str, list[Passage]] = {}
+            for doc in changed:
+                pieces = chunk_document(doc, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_overlap)
+                by_doc[doc.id] = pieces
+                passages.extend(pieces)
+            vectors = self._embed(passages, progress)
+
+            # 2. then swap them into the store and the lexical index.
+            stale = [d.id for d in updated] + deleted
+            if stale:
+                self.store.delete_documents(stale)
+            if passages:
+                self.store.upsert(passages, vectors)
+            for doc_id in deleted:
+                self._manifest.pop(doc_id, None)
+            for doc in changed:
+                path = doc.metadata.get("path")
+                self._manifest[doc.id] = _Entry(
+                    id=doc.id,
+                    hash=doc.content_hash,
+                    title=doc.title,
+                    source=doc.source,
+                    path=str(Path(str(path)).resolve()) if path else None,
+                    passages=[p.id for p in by_doc[doc.id]],
+                    metadata=dict(doc.metadata),
+                )
+            self._rebuild_lexical(stale, passages, progress)
+            self._write_manifest()
+            self._retriever = None
+            return SyncReport(
+                added=len(added),
+                updated=len(updated),
+                deleted=len(deleted),
+                unchanged=unchanged,
+                chunks_embedded=len(passages),
+                skipped=skipped,
+            )
+
+    def _embed(self, passages: Sequence[Passage], progress: ProgressCallback | None) -> Any:
+        import numpy as np
+
+        texts = [p.indexed_text() for p in passages]
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), _EMBED_BATCH):
+            parts.append(self.embedder.embed(texts[start : start + _EMBED_BATCH]))
+            if progress:
+                progress("embed", min(start + _EMBED_BATCH, len(texts)), len(texts))
+        return np.concatenate(parts, axis=0)
+
+    def _rebuild_lexical(
+        self, stale_docs: Iterable[str], new: Sequence[Passage], progress: ProgressCallback | None
+    ) -> None:
+        stale = set(stale_docs) | {p.doc_id for p in new}
+        keep = [p for p in self.lexical.passages() if p.doc_id not in stale]
+        index = Bm25Index()
+        index.build([*keep, *new])
+        if progress:
+            progress("index", len(index), len(index))
+        if not self.settings.retrieval.chroma_host:
+            folder = self.path / "bm25"
+            tmp = self.path / "bm25.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            index.save(tmp)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        self._lexical = index
+
+    # -- queries -------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[ScoredPassage]:
+        """Best ``k`` passages for ``query`` (hybrid: BM25 + dense, fused)."""
+        if not self._manifest:
+            return []
+        return self.retriever.search(query, k, filters)
+
+    def search_documents(self, query: str, k: int = 5, filters: Filters | None = None) -> list[DocumentHit]:
+        """Best ``k`` documents for ``query``, each with its best passages."""
+        if not self._manifest:
+            return []
+        return self.retriever.search_documents(query, k, filters)
+
+    def get_document(self, doc_id: str) -> Document | None:
+        """The stored record of one document (title, source, metadata, its text from disk if any)."""
+        entry = self._manifest.get(doc_id)
+        if entry is None:
+            return None
+        text = "\n\n".join(p.text for p in self.lexical.passages() if p.doc_id == doc_id)
+        return Document(id=entry.id, text=text, title=entry.title, source=entry.source, metadata=entry.metadata)
+
+    def documents(self) -> list[str]:
+        """Ids of the ingested documents."""
+        return sorted(self._manifest)
+
+    def __len__(self) -> int:
+        return len(self._manifest)
+
+    def stats(self) -> KnowledgeBaseStats:
+        """Counts and where things live."""
+        formats: dict[str, int] = {}
+        for entry in self._manifest.values():
+            fmt = str(entry.metadata.get("format", "other"))
+            formats[fmt] = formats.get(fmt, 0) + 1
+        r = self.settings.retrieval
+        return KnowledgeBaseStats(
+            name=self.name,
+            documents=len(self._manifest),
+            passages=sum(len(e.passages) for e in self._manifest.values()),
+            path=str(self.path),
+            store=f"chroma-http://{r.chroma_host}:{r.chroma_port}" if r.chroma_host else "chroma-embedded",
+            embedder=r.embedder,
+            formats=dict(sorted(formats.items())),
+        )
+
+    def delete(self) -> None:
+        """Delete this knowledge base: its collection, index and manifest."""
+        with self._lock:
+            if self._manifest or self._store is not None or self.settings.retrieval.chroma_host:
+                try:
+                    self.store.drop()
+                except StoreError:
+                    if self.settings.retrieval.chroma_host:
+                        raise
+            self._store = None
+            self._retriever = None
+            self._lexical = None
+            self._manifest = {}
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release the store client."""
+        close = getattr(self._store, "close", None)
+        if callable(close):
+            close()
+
+    @staticmethod
+    def list_names(settings: Settings | None = None) -> list[str]:
+        """Names of the knowledge bases in the data directory."""
+        s = settings or load_settings()
+        root = Path(s.data_dir) / "kb"
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir() if (p / _MANIFEST).exists())
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase(name={self.name!r}, documents={len(self._manifest)})"

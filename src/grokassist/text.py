@@ -1,0 +1,60 @@
+"""Small text utilities shared by the answer side: sentences, terms, citations."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["CITATION", "content_terms", "split_sentences", "strip_markdown"]
+
+#: An inline citation marker such as ``[2]``.
+CITATION = re.compile(r"\[(\d{1,2})\]")
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n{2,}|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_MD = re.compile(r"(\*\*|__|`|^#+\s*|^\s*[-*•]\s+|^\s*\d+[.)]\s+)", re.M)
+
+_STOP = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves please thanks thank hi hello get got want need tell know way one also""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object | None:
+    try:
+        import Stemmer  # PyStemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # pragma: no cover - PyStemmer is a core dependency
+        return None
+
+
+def content_terms(text: str) -> list[str]:
+    """Lower-cased, stemmed words of ``text`` without stop words."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    stemmer = _stemmer()
+    if stemmer is None:
+        return words
+    return list(stemmer.stemWords(words))  # type: ignore[attr-defined]
+
+
+def strip_markdown(text: str) -> str:
+    """Remove heading marks, list bullets and emphasis from ``text``."""
+    return _MD.sub("", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences and list items (markdown-aware, heuristic)."""
+    out: list[str] = []
+    for block in _SENTENCE_END.split(text):
+        line = " ".join(strip_markdown(block).split())
+        if line and not line.startswith("|") and len(line) > 1:
+            out.append(line)
+    return out
