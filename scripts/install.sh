@@ -17,4 +17,7 @@ fi
 # llama-cpp-python has no prebuilt wheel here: pip compiles it once (about 6
 # minutes on 2 cores) and caches the wheel. For CUDA see docs/gpu.md.
 "$py" -m pip install --quiet -e ".[${extras}]"
+case ",${extras}," in
+  *,dev,*|*,test,*) "$py" -m pip install --quiet -e integrations/langchain ;;
+esac
 echo "grokassist installed in $("$py" -c 'import sys; print(sys.prefix)') with extras [${extras}]"

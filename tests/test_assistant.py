@@ -1,0 +1,98 @@
+from typing import Any
+
+import pytest
+
+from grokassist.assistant import ABSTAIN_TEXT, Assistant
+from grokassist.backends.extractive import ExtractiveBackend
+from grokassist.errors import BackendConnectionError, BackendError
+from grokassist.testing import FakeBackend
+from grokassist.types import Answer
+
+
+def test_answers_with_citations_from_the_right_document(kb: Any) -> None:
+    answer = Assistant(kb, backend=ExtractiveBackend()).ask("How do I factory reset the Gen 3 router?")
+    assert not answer.abstained
+    assert answer.citations and answer.citations[0].doc_id == "router/reset-gen3.md"
+    assert f"[{answer.citations[0].index}]" in answer.text
+    assert "pinhole reset button" in answer.text
+    assert answer.backend == "extractive" and 0 < answer.confidence <= 1
+
+
+def test_abstains_when_the_docs_do_not_cover_it(kb: Any) -> None:
+    backend = FakeBackend(["should not be called [1]"])
+    answer = Assistant(kb, backend=backend).ask("What is the capital of France?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT
+    assert answer.citations == ()
+    assert [a.type for a in answer.actions] == ["offer_human"]
+    assert backend.requests == []
+
+
+def test_stream_yields_pieces_then_the_answer(kb: Any) -> None:
+    items = list(Assistant(kb, backend=FakeBackend(["Move the dish [1]."])).stream("How do I fix an obstruction?"))
+    assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Answer)
+    assert "".join(items[:-1]) == "Move the dish [1]."  # type: ignore[arg-type]
+    assert items[-1].citations[0].doc_id == "placement/obstructions.md"  # type: ignore[union-attr]
+
+
+def test_followup_uses_the_conversation(kb: Any) -> None:
+    assistant = Assistant(kb, backend=ExtractiveBackend())
+    first = assistant.ask("How do I factory reset my Gen 3 router?", session="s1")
+    assert first.citations[0].doc_id == "router/reset-gen3.md"
+    follow = assistant.ask("and for the older router?", session="s1")
+    assert not follow.abstained
+    assert follow.citations[0].doc_id == "router/reset-gen2.md"
+    assert "reset" in follow.query
+    assert [m.role for m in assistant.history("s1")] == ["user", "assistant", "user", "assistant"]
+    assert assistant.history("other") == []
+
+
+def test_falls_back_to_the_next_backend(kb: Any) -> None:
+    broken = FakeBackend(fail=BackendConnectionError("down", backend="remote"), name="remote")
+    answer = Assistant(kb, backend=[broken, ExtractiveBackend()]).ask("How do I pause my service?")
+    assert answer.backend == "extractive" and answer.citations
+    assert len(broken.requests) == 1
+
+
+def test_never_falls_back_after_text_was_streamed(kb: Any) -> None:
+    broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=2)
+    assistant = Assistant(kb, backend=[broken, ExtractiveBackend()])
+    with pytest.raises(BackendError, match="cut"):
+        list(assistant.stream("How do I pause my service?"))
+
+
+def test_every_backend_failing_is_an_error(kb: Any) -> None:
+    a = FakeBackend(fail=BackendConnectionError("a down"), name="a")
+    with pytest.raises(BackendError, match="every backend failed"):
+        Assistant(kb, backend=[a]).ask("How do I pause my service?")
+
+
+def test_uncited_model_output_is_attributed(kb: Any) -> None:
+    answer = Assistant(kb, backend=FakeBackend(["Open the account page and choose Manage subscription."])).ask(
+        "How do I pause my service?"
+    )
+    assert answer.citations and answer.citations[0].doc_id == "billing/pause.md"
+    assert answer.text.endswith("]")
+
+
+def test_filters_reach_retrieval(kb: Any) -> None:
+    answer = Assistant(kb, backend=ExtractiveBackend()).ask(
+        "How do I factory reset the router?", filters={"product": "router-gen2"}
+    )
+    assert {c.doc_id for c in answer.citations} == {"router/reset-gen2.md"}
+
+
+def test_empty_question_is_rejected(kb: Any) -> None:
+    from grokassist.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        Assistant(kb, backend=ExtractiveBackend()).ask("   ")
+
+
+async def test_async_twins(kb: Any) -> None:
+    assistant = Assistant(kb, backend=ExtractiveBackend())
+    answer = await assistant.aask("How do I pause my service?", session="a")
+    assert answer.citations[0].doc_id == "billing/pause.md"
+    pieces = [p async for p in assistant.astream("How do I fix an obstruction?")]
+    assert isinstance(pieces[-1], Answer) and pieces[-1].citations
+    assert "".join(p for p in pieces if isinstance(p, str)).strip() == pieces[-1].text.strip()
+    await assistant.aclose()

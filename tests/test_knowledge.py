@@ -1,0 +1,102 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grokassist.config import Settings
+from grokassist.errors import ConfigurationError, IngestionError, KnowledgeBaseNotFoundError
+from grokassist.knowledge import KnowledgeBase
+from grokassist.types import Document
+
+
+def test_first_ingest_embeds_everything(kb: Any, embedder: Any) -> None:
+    assert len(kb) == 4
+    assert embedder.embedded > 0
+    stats = kb.stats()
+    assert stats.documents == 4 and stats.passages >= 4
+    assert stats.formats == {"md": 4}
+
+
+def test_unchanged_reingest_does_no_embedding(kb: Any, embedder: Any, docs_dir: Path) -> None:
+    before = embedder.embedded
+    report = kb.ingest(docs_dir)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (0, 0, 0, 4)
+    assert report.chunks_embedded == 0 and embedder.embedded == before
+
+
+def test_sync_adds_updates_and_deletes(kb: Any, embedder: Any, docs_dir: Path) -> None:
+    (docs_dir / "billing" / "pause.md").write_text("# Pause\n\nPausing is free of charge for up to six months.\n")
+    (docs_dir / "placement" / "obstructions.md").unlink()
+    (docs_dir / "travel.md").write_text("# Travel\n\nRoam anywhere on the continent with the Roam plan.\n")
+    before = embedder.embedded
+    report = kb.ingest(docs_dir)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (1, 1, 1, 2)
+    assert 0 < embedder.embedded - before == report.chunks_embedded
+    assert sorted(kb.documents()) == [
+        "billing/pause.md",
+        "router/reset-gen2.md",
+        "router/reset-gen3.md",
+        "travel.md",
+    ]
+    hits = kb.search("six months pausing free", k=3)
+    assert hits[0].passage.doc_id == "billing/pause.md"
+    assert all(h.passage.doc_id != "placement/obstructions.md" for h in kb.search("obstruction checker", k=10))
+
+
+def test_bad_files_are_reported_and_nothing_indexed_is_lost(kb: Any, docs_dir: Path) -> None:
+    good = docs_dir / "billing" / "pause.md"
+    good.write_bytes(b"---\ntitle: [unclosed\n---\n# Pause\n")  # broken front matter replaces a good file
+    (docs_dir / "binary.txt").write_bytes(b"\x81\x00\xc3\x28" * 100)
+    report = kb.ingest(docs_dir)
+    reasons = dict(report.skipped)
+    assert str(good) in reasons and str(docs_dir / "binary.txt") in reasons
+    assert report.deleted == 0
+    assert "billing/pause.md" in kb.documents()  # the old version is still searchable
+    assert kb.search("pause my service", k=1)[0].passage.doc_id == "billing/pause.md"
+
+
+def test_filters_apply(kb: Any) -> None:
+    hits = kb.search("factory reset router", k=5, filters={"product": "router-gen2"})
+    assert hits and {h.passage.doc_id for h in hits} == {"router/reset-gen2.md"}
+    hits = kb.search("factory reset router", k=5, filters={"product": ["router-gen2", "router-gen3"]})
+    assert {h.passage.doc_id for h in hits} == {"router/reset-gen2.md", "router/reset-gen3.md"}
+    assert kb.search("pause", k=5, filters={"locale": "fr-FR"}) == []
+
+
+def test_documents_group_passages(kb: Any) -> None:
+    docs = kb.search_documents("How do I reset the Gen 3 router?", k=2)
+    assert docs[0].doc_id == "router/reset-gen3.md"
+    assert docs[0].passages and docs[0].score >= docs[-1].score
+
+
+def test_persisted_and_reopened(kb: Any, settings: Settings, embedder: Any) -> None:
+    kb.close()
+    again = KnowledgeBase("test", settings=settings, embedder=embedder, create=False)
+    assert len(again) == 4
+    assert again.search("obstruction checker map", k=1)[0].passage.doc_id == "placement/obstructions.md"
+    assert KnowledgeBase.list_names(settings) == ["test"]
+
+
+def test_in_memory_documents(settings: Settings, embedder: Any) -> None:
+    base = KnowledgeBase("mem", settings=settings, embedder=embedder)
+    doc = Document(id="faq-1", text="# Wi-Fi\n\nThe Wi-Fi password is on the router label.", title="Wi-Fi")
+    assert base.ingest(doc).added == 1
+    assert base.ingest(doc).unchanged == 1
+    assert base.search("wifi password", k=1)[0].passage.doc_id == "faq-1"
+
+
+def test_delete_and_missing(kb: Any, settings: Settings, embedder: Any) -> None:
+    kb.delete()
+    assert KnowledgeBase.list_names(settings) == []
+    with pytest.raises(KnowledgeBaseNotFoundError, match="grokassist ingest"):
+        KnowledgeBase("test", settings=settings, embedder=embedder, create=False)
+
+
+def test_invalid_name_and_empty_ingest(settings: Settings, embedder: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError):
+        KnowledgeBase("../escape", settings=settings)
+    base = KnowledgeBase("empty", settings=settings, embedder=embedder)
+    (tmp_path / "only-bad").mkdir()
+    (tmp_path / "only-bad" / "x.md").write_bytes(b"")
+    with pytest.raises(IngestionError, match="no document could be ingested"):
+        base.ingest(tmp_path / "only-bad")
