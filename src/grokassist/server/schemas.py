@@ -1,0 +1,180 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AskRequest",
+    "AskResponse",
+    "ChatCompletionRequest",
+    "ChatMessageIn",
+    "CitationOut",
+    "ErrorBody",
+    "EscalateRequest",
+    "EscalateResponse",
+    "FeedbackRequest",
+    "HistoryResponse",
+    "SessionResponse",
+]
+
+
+def _session_id() -> Any:
+    return Field(default=None, pattern=r"^[A-Za-z0-9_-]{20,100}$", description="A server-issued session id")
+
+
+FilterValue = str | int | float | bool
+Filters = dict[str, FilterValue | list[FilterValue]]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AskRequest(_In):
+    """A question, optionally within a session and restricted by metadata filters."""
+
+    question: str = Field(min_length=1, description="The customer's question")
+    session_id: str | None = _session_id()
+    filters: Filters | None = Field(
+        default=None, max_length=16, description='e.g. {"product": "router-gen3"}'
+    )
+
+
+class CitationOut(BaseModel):
+    """A cited source: ``[index]`` in the text links to ``url``."""
+
+    index: int
+    doc_id: str
+    title: str
+    url: str = Field(description="The article, served read-only by this server")
+    source: str = Field(description="The article's original web address, if it was ingested from one")
+    snippet: str = Field(description="The cited passage")
+    score: float
+
+
+class ActionOut(BaseModel):
+    type: str
+    params: dict[str, Any] = {}
+
+
+class AskResponse(BaseModel):
+    """An answer with its citations; ``answer_id`` is what feedback refers to."""
+
+    answer_id: str
+    session_id: str
+    text: str
+    citations: list[CitationOut]
+    confidence: float
+    abstained: bool
+    actions: list[ActionOut]
+    guarded: bool = Field(default=False, description="True when the output guard withheld the model's text")
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    expires_in: float
+
+
+class HistoryMessage(BaseModel):
+    role: str
+    content: str
+
+
+class HistoryResponse(BaseModel):
+    session_id: str
+    messages: list[HistoryMessage]
+
+
+class FeedbackRequest(_In):
+    """Whether an answer helped, with an optional comment."""
+
+    answer_id: str = Field(pattern=r"^ans_[A-Za-z0-9_-]{10,64}$")
+    helpful: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class EscalateRequest(_In):
+    """Hand the conversation to a human."""
+
+    session_id: str | None = _session_id()
+    answer_id: str | None = Field(default=None, pattern=r"^ans_[A-Za-z0-9_-]{10,64}$")
+    reason: str = Field(default="", max_length=2000)
+    contact: str = Field(default="", max_length=320, description="How a human can reach the customer")
+
+
+class EscalateResponse(BaseModel):
+    escalation_id: str
+    status: Literal["queued"]
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error: ``{"error": {"type", "message", ...}}`` (the OpenAI shape)."""
+
+    error: ErrorDetail
+
+
+# -- OpenAI-compatible ------------------------------------------------------------------
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        if any(p.type != "text" for p in self.content):
+            raise ValueError("only text content parts are supported")
+        return "".join(p.text or "" for p in self.content)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat-completions request. Unknown OpenAI parameters are accepted and ignored.
+
+    Extensions: ``session_id`` (continue a server session instead of sending the
+    history) and ``filters`` (metadata filters).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_completion_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    n: int = Field(default=1, ge=1, le=1)
+    session_id: str | None = _session_id()
+    filters: Filters | None = Field(default=None, max_length=16)

@@ -1,0 +1,321 @@
+"""What the routes share: authentication, sessions, the guard, the store, metrics.
+
+Kept free of FastAPI so that its rules (who may use which session, what an
+answer looks like on the wire) read and test on their own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
+
+import anyio
+
+from ..assistant import Assistant
+from ..backends.base import GenerationSettings
+from ..errors import BackendError, BackendTimeoutError, ConfigurationError
+from ..types import Action, Answer
+from .guard import WITHHELD_TEXT, OutputGuard, environment_secrets
+from .metrics import Metrics
+from .schemas import ActionOut, AskResponse, CitationOut
+from .security import Client, RateLimiter, SessionRegistry, key_fingerprint, retry_after_header
+from .settings import ServerSettings
+from .store import ServerStore
+
+__all__ = ["ApiError", "Final", "Service", "public_source"]
+
+log = logging.getLogger("grokassist.server")
+
+T = TypeVar("T")
+
+
+@dataclass
+class ApiError(Exception):
+    """An error answered to the client as ``{"error": {...}}`` with ``status``."""
+
+    status: int
+    type: str
+    message: str
+    param: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, object]:
+        detail: dict[str, object] = {"type": self.type, "message": self.message}
+        if self.param:
+            detail["param"] = self.param
+        return {"error": detail}
+
+
+def public_source(source: str) -> str:
+    """Where a document came from, if that is a web address (server file paths stay private)."""
+    return source if source.startswith(("https://", "http://")) else ""
+
+
+@dataclass(frozen=True)
+class Final:
+    """The end of an answer stream: the answer as it may be sent."""
+
+    answer: Answer
+    guarded: bool
+
+
+NOT_FOUND_SESSION = (
+    "unknown session: start a new one (sessions expire and belong to the client that created them)"
+)
+
+
+class Service:
+    """The state of one app."""
+
+    def __init__(self, assistant: Assistant, settings: ServerSettings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.metrics = Metrics()
+        self.limiter = RateLimiter(settings.rate_limit_per_minute / 60.0, settings.rate_limit_burst)
+        self.sessions = SessionRegistry(
+            ttl_s=settings.session_ttl_s,
+            max_sessions=settings.max_sessions,
+            on_expire=assistant.sessions.clear,
+        )
+        folder = settings.data_dir or Path(assistant.settings.data_dir) / "server"
+        self.store = ServerStore(folder)
+        self._keys = [(k.encode(), key_fingerprint(k)) for k in settings.key_values()]
+        secrets = [*settings.key_values(), *(s.get_secret_value() for s in settings.guard_secrets)]
+        if settings.guard_env_secrets:
+            secrets += environment_secrets()
+        self.guard = OutputGuard([assistant.system_prompt], secrets)
+        self.model_id = settings.model_name or f"grokassist-{assistant.kb.name}"
+        self.started = int(time.time())
+        self._slots: anyio.CapacityLimiter | None = None  # created in the event loop
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- who is calling --------------------------------------------------------------
+
+    def authorize(
+        self, authorization: str | None, origin: str | None, own_origin: str, host: str | None
+    ) -> Client:
+        """Identify the caller, check its key and origin, and take a rate-limit token."""
+        client = self._identify(authorization, host)
+        if origin is not None and not self.origin_allowed(origin, own_origin):
+            raise ApiError(403, "origin_not_allowed", f"pages on {origin} may not call this API")
+        wait = self.limiter.acquire(client.id)
+        if wait > 0:
+            self.metrics.rate_limited.inc()
+            raise ApiError(
+                429,
+                "rate_limited",
+                "too many requests: slow down and retry after the number of seconds in Retry-After",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
+        return client
+
+    def _identify(self, authorization: str | None, host: str | None) -> Client:
+        anonymous = Client(id=f"ip:{host or 'unknown'}", authenticated=False)
+        if not self._keys:
+            return anonymous
+        if authorization is None:
+            if self.settings.allow_anonymous:
+                return anonymous
+            raise ApiError(
+                401,
+                "authentication_required",
+                "send an API key: Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        scheme, _, token = authorization.partition(" ")
+        given = token.strip().encode()
+        matched: str | None = None
+        for key, fingerprint in self._keys:
+            if hmac.compare_digest(given, key):  # compare against every key: no early exit
+                matched = fingerprint
+        if scheme.lower() != "bearer" or matched is None:
+            raise ApiError(
+                401, "invalid_api_key", "the API key is not valid", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return Client(id=f"key:{matched}", authenticated=True)
+
+    def origin_allowed(self, origin: str, own_origin: str) -> bool:
+        allowed = self.settings.cors_origins
+        return "*" in allowed or origin.rstrip("/") in allowed or origin == own_origin
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def session_for(self, client: Client, session_id: str | None) -> str:
+        """The caller's session ``session_id`` (404 if not theirs), or a new one."""
+        if session_id is None:
+            return self.sessions.create(client.id)
+        if not self.sessions.lookup(session_id, client.id):
+            raise ApiError(404, "session_not_found", NOT_FOUND_SESSION, param="session_id")
+        return session_id
+
+    def client_error(self, exc: BaseException) -> ApiError:
+        """The error the client sees for ``exc`` (counted, and logged with its trace when unexpected)."""
+        if isinstance(exc, ApiError):
+            return exc
+        if isinstance(exc, BackendTimeoutError):
+            self.metrics.backend_errors.labels("timeout").inc()
+            return ApiError(504, "backend_timeout", "the answer took too long; please try again")
+        if isinstance(exc, BackendError):
+            self.metrics.backend_errors.labels(type(exc).__name__).inc()
+            log.warning("backend error: %s", exc)
+            return ApiError(502, "backend_error", "the answering service failed; please try again later")
+        if isinstance(exc, ConfigurationError):
+            log.error("configuration error while answering: %s", exc)
+            return ApiError(500, "configuration_error", "the service is misconfigured")
+        log.error("error while answering", exc_info=exc)
+        return ApiError(500, "internal_error", "internal error")
+
+    def check_question(self, question: str) -> None:
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise ApiError(
+                422, "invalid_request", f"the question is longer than {limit} characters", "question"
+            )
+
+    # -- answers -----------------------------------------------------------------------
+
+    def guard_answer(self, answer: Answer) -> tuple[Answer, bool]:
+        """The answer as it may be sent: secrets redacted from snippets, leaking text withheld."""
+        citations = tuple(
+            c.model_copy(update={"text": self.guard.redact(c.text), "title": self.guard.redact(c.title)})
+            for c in answer.citations
+        )
+        reason = self.guard.violation(answer.text)
+        if reason is None:
+            return answer.model_copy(update={"citations": citations}), False
+        return self.withheld(answer.question, answer.session_id, reason, confidence=answer.confidence), True
+
+    def withheld(self, question: str, session: str | None, reason: str, *, confidence: float = 0.0) -> Answer:
+        """The answer sent in place of one the guard stopped."""
+        self.metrics.guard_blocks.labels(reason).inc()
+        log.warning("output guard withheld an answer (%s) to %r", reason, question[:200])
+        return Answer(
+            text=WITHHELD_TEXT,
+            confidence=confidence,
+            abstained=True,
+            actions=(Action(type="offer_human", params={"reason": "withheld"}),),
+            question=question,
+            backend="guard",
+            session_id=session,
+        )
+
+    def count(self, answer: Answer, api: str) -> None:
+        self.metrics.answers.labels(api).inc()
+        if answer.abstained:
+            self.metrics.abstentions.inc()
+
+    async def record(self, client: Client, answer: Answer) -> str:
+        """Store the answer (in a worker thread); returns its id."""
+        return await anyio.to_thread.run_sync(self.store.add_answer, client.id, answer)
+
+    def response(
+        self, answer: Answer, answer_id: str, session: str, base_url: str, guarded: bool
+    ) -> AskResponse:
+        """The wire form of an answer; citation links are built on ``base_url`` (the request's)."""
+        sources = base_url.rstrip("/") + "/v1/sources/"
+        return AskResponse(
+            answer_id=answer_id,
+            session_id=session,
+            text=answer.text,
+            citations=[
+                CitationOut(
+                    index=c.index,
+                    doc_id=c.doc_id,
+                    title=c.title or c.doc_id,
+                    url=sources + quote(c.doc_id, safe="/"),
+                    source=public_source(c.source),
+                    snippet=c.text,
+                    score=c.score,
+                )
+                for c in answer.citations
+            ],
+            confidence=answer.confidence,
+            abstained=answer.abstained,
+            actions=[ActionOut(type=a.type, params=a.params) for a in answer.actions],
+            guarded=guarded,
+        )
+
+    async def answer_stream(
+        self,
+        question: str,
+        *,
+        session: str,
+        filters: Mapping[str, object] | None,
+        settings: GenerationSettings | None = None,
+    ) -> AsyncGenerator[str | Final, None]:
+        """The assistant's stream through the output guard: safe text pieces, then a :class:`Final`."""
+        checker = self.guard.stream()
+        answer: Answer | None = None
+        started = anyio.current_time()
+        first = True
+        if self._slots is None:
+            self._slots = anyio.CapacityLimiter(self.settings.max_concurrent_answers)
+        stream = self.assistant.astream(question, session=session, filters=filters, settings=settings)
+        async with self._slots, aclosing(self._timed(stream)) as items:
+            async for item in items:
+                if isinstance(item, Answer):
+                    answer = item
+                    continue
+                text = checker.feed(item)
+                if checker.violation:
+                    break
+                if text:
+                    if first:
+                        self.metrics.first_token.observe(anyio.current_time() - started)
+                        first = False
+                    yield text
+        if checker.violation or answer is None:
+            yield Final(self.withheld(question, session, checker.violation or "incomplete"), True)
+            return
+        rest = checker.finish()
+        if rest:
+            yield rest
+        answer, guarded = self.guard_answer(answer)
+        yield Final(answer, guarded)
+
+    async def answer(
+        self,
+        question: str,
+        *,
+        session: str,
+        filters: Mapping[str, object] | None,
+        settings: GenerationSettings | None = None,
+    ) -> Final:
+        """The collected :meth:`answer_stream`; any failure becomes an :class:`ApiError`."""
+        stream = self.answer_stream(question, session=session, filters=filters, settings=settings)
+        try:
+            async with aclosing(stream) as items:
+                async for item in items:
+                    if isinstance(item, Final):
+                        return item
+        except Exception as exc:
+            raise self.client_error(exc) from exc
+        raise AssertionError("answer_stream ended without a Final")  # pragma: no cover
+
+    async def _timed(self, items: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+        """``items``, failing with :class:`BackendTimeoutError` past the request timeout; closes ``items``."""
+        deadline = anyio.current_time() + self.settings.request_timeout_s
+        try:
+            while True:
+                try:
+                    with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                        try:
+                            item = await anext(items)
+                        except StopAsyncIteration:
+                            return
+                except TimeoutError as exc:
+                    raise BackendTimeoutError("no answer within the request timeout") from exc
+                yield item
+        finally:
+            aclose = getattr(items, "aclose", None)
+            if aclose is not None:
+                await aclose()

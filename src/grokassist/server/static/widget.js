@@ -1,0 +1,501 @@
+/*! grokassist support widget: one <script> tag, no framework.
+ *
+ *   <script src="https://help-api.example.com/widget.js"
+ *           data-api="https://help-api.example.com"   (default: where this script came from)
+ *           data-title="Help"                         (panel title)
+ *           data-greeting="Hi! Ask me anything."      (first message)
+ *           defer></script>
+ *
+ * The page's origin must be in the server's CORS allow-list (GROKASSIST_SERVER_CORS_ORIGINS).
+ * Theme with CSS custom properties on the page: --grokassist-accent, --grokassist-font.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__grokassistWidget) return;
+  window.__grokassistWidget = true;
+
+  var scriptUrl = new URL(script.src, location.href);
+  var API = (script.getAttribute("data-api") || scriptUrl.origin).replace(/\/+$/, "");
+  var TITLE = script.getAttribute("data-title") || "Help";
+  var GREETING = script.getAttribute("data-greeting") || "Hi! Ask me a question about our products and services.";
+  var CSS_URL = script.getAttribute("data-css") || new URL("widget.css", scriptUrl).href;
+  var STORE_KEY = "grokassist-session:" + API;
+
+  var state = { sessionId: null, lastAnswerId: null, busy: false, restored: false };
+
+  // -- DOM helpers -----------------------------------------------------------------------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === false || value === null || value === undefined) return;
+      if (name === "text") node.textContent = value;
+      else if (name === "class") node.className = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function icon(path) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var p = document.createElementNS(ns, "path");
+    p.setAttribute("d", path);
+    svg.appendChild(p);
+    return svg;
+  }
+
+  // -- the shell -------------------------------------------------------------------------
+
+  var host = el("div", { class: "grokassist-widget", "data-grokassist": "" });
+  var root = host.attachShadow({ mode: "open" });
+  var ready = new Promise(function (resolve) {
+    var link = el("link", { rel: "stylesheet", href: CSS_URL, onload: resolve, onerror: resolve });
+    root.appendChild(link);
+  });
+
+  var launcher = el(
+    "button",
+    {
+      type: "button",
+      class: "launcher",
+      "aria-haspopup": "dialog",
+      "aria-expanded": "false",
+      "aria-controls": "ga-panel",
+      "aria-label": "Open help chat",
+    },
+    [icon("M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z")]
+  );
+
+  var log = el("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+  var status = el("p", { class: "sr-only", role: "status", "aria-live": "polite" });
+  var input = el("textarea", {
+    id: "ga-input",
+    rows: "1",
+    maxlength: "2000",
+    placeholder: "Ask a question…",
+    "aria-label": "Your question",
+    autocomplete: "off",
+  });
+  var send = el("button", { type: "submit", class: "send", "aria-label": "Send question" }, [
+    icon("M3 20l18-8L3 4v6l12 2-12 2z"),
+  ]);
+  var form = el("form", { class: "ask", onsubmit: onAsk }, [input, send]);
+
+  var contact = el("input", { id: "ga-contact", type: "text", autocomplete: "email", maxlength: "320" });
+  var reason = el("textarea", { id: "ga-reason", rows: "2", maxlength: "2000" });
+  var escalateForm = el("form", { class: "escalate", hidden: true, onsubmit: onEscalate, "aria-label": "Talk to a human" }, [
+    el("p", { text: "A person from our support team will read this conversation and get back to you." }),
+    el("label", { for: "ga-contact", text: "How can we reach you? (email or phone)" }),
+    contact,
+    el("label", { for: "ga-reason", text: "Anything to add? (optional)" }),
+    reason,
+    el("div", { class: "row" }, [
+      el("button", { type: "submit", class: "primary", text: "Send to a human" }),
+      el("button", { type: "button", class: "secondary", text: "Cancel", onclick: closeEscalate }),
+    ]),
+  ]);
+
+  var humanButton = el("button", { type: "button", class: "human", text: "Talk to a human", onclick: openEscalate });
+  var closeButton = el("button", { type: "button", class: "close", "aria-label": "Close help chat", onclick: close }, [
+    icon("M6 6l12 12M18 6L6 18"),
+  ]);
+  var panel = el(
+    "section",
+    { id: "ga-panel", class: "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "ga-title", hidden: true },
+    [
+      el("header", {}, [el("h2", { id: "ga-title", text: TITLE }), humanButton, closeButton]),
+      log,
+      escalateForm,
+      form,
+      status,
+    ]
+  );
+
+  root.appendChild(launcher);
+  root.appendChild(panel);
+  launcher.addEventListener("click", function () {
+    panel.hidden ? open() : close();
+  });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  ready.then(function () {
+    host.setAttribute("data-ready", "");
+  });
+  (document.body || document.documentElement).appendChild(host);
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", "Close help chat");
+    if (!log.childNodes.length) {
+      addMessage("bot", GREETING);
+      restore();
+    }
+    input.focus();
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", "Open help chat");
+    launcher.focus();
+  }
+
+  function announce(text) {
+    status.textContent = text;
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // -- messages --------------------------------------------------------------------------
+
+  function addMessage(who, text) {
+    var body = el("p", { class: "text", text: text });
+    var msg = el("div", { class: "msg " + who }, [
+      el("span", { class: "sr-only", text: who === "user" ? "You said: " : "Assistant: " }),
+      body,
+    ]);
+    log.appendChild(msg);
+    scrollDown();
+    return { node: msg, body: body };
+  }
+
+  // Replace "[n]" markers with links to the cited articles.
+  function renderAnswerText(body, text, citations) {
+    var byIndex = {};
+    citations.forEach(function (c) {
+      byIndex[c.index] = c;
+    });
+    body.textContent = "";
+    var re = /\[(\d{1,2})\]/g;
+    var last = 0;
+    var match;
+    while ((match = re.exec(text))) {
+      body.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var cite = byIndex[Number(match[1])];
+      if (cite) {
+        body.appendChild(
+          el("a", {
+            class: "ref",
+            href: cite.url,
+            target: "_blank",
+            rel: "noopener",
+            "aria-label": "Source " + cite.index + ": " + cite.title,
+            text: "[" + cite.index + "]",
+          })
+        );
+      }
+      last = re.lastIndex;
+    }
+    body.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderAnswer(msg, answer) {
+    msg.node.setAttribute("data-answer-id", answer.answer_id);
+    renderAnswerText(msg.body, answer.text, answer.citations);
+    if (answer.citations.length) {
+      var list = el("ol", { class: "sources", "aria-label": "Sources" });
+      answer.citations.forEach(function (c) {
+        list.appendChild(
+          el("li", { value: String(c.index) }, [
+            el("a", { href: c.url, target: "_blank", rel: "noopener", text: c.title }),
+          ])
+        );
+      });
+      msg.node.appendChild(list);
+    }
+    var offersHuman = answer.actions.some(function (a) {
+      return a.type === "offer_human";
+    });
+    if (answer.abstained) msg.node.classList.add("abstained");
+    if (offersHuman) {
+      msg.node.appendChild(
+        el("button", { type: "button", class: "secondary offer", text: "Talk to a human", onclick: openEscalate })
+      );
+    }
+    if (!answer.abstained) msg.node.appendChild(feedbackBox(answer.answer_id));
+  }
+
+  function feedbackBox(answerId) {
+    var box = el("div", { class: "feedback", role: "group", "aria-label": "Was this helpful?" });
+    var yes = el("button", { type: "button", "aria-pressed": "false", text: "Yes", onclick: rate(true) });
+    var no = el("button", { type: "button", "aria-pressed": "false", text: "No", onclick: rate(false) });
+    box.appendChild(el("span", { text: "Was this helpful?" }));
+    box.appendChild(yes);
+    box.appendChild(no);
+
+    function rate(helpful) {
+      return function () {
+        yes.setAttribute("aria-pressed", String(helpful));
+        no.setAttribute("aria-pressed", String(!helpful));
+        submit(helpful, "").then(function () {
+          if (helpful) thank();
+          else askWhy();
+        });
+      };
+    }
+
+    function submit(helpful, comment) {
+      return request("POST", "/v1/feedback", { answer_id: answerId, helpful: helpful, comment: comment }).catch(
+        function (err) {
+          announce(err.message);
+        }
+      );
+    }
+
+    function thank() {
+      box.textContent = "";
+      box.appendChild(el("span", { class: "thanks", text: "Thanks for your feedback!" }));
+      announce("Thanks for your feedback!");
+    }
+
+    function askWhy() {
+      var why = el("input", { type: "text", maxlength: "2000", "aria-label": "What was missing? (optional)", placeholder: "What was missing? (optional)" });
+      var sendWhy = el("form", {
+        class: "why",
+        onsubmit: function (event) {
+          event.preventDefault();
+          submit(false, why.value.trim()).then(thank);
+        },
+      }, [why, el("button", { type: "submit", class: "secondary", text: "Send" })]);
+      box.textContent = "";
+      box.appendChild(sendWhy);
+      why.focus();
+    }
+
+    return box;
+  }
+
+  // -- talking to the server -------------------------------------------------------------
+
+  function errorMessage(status, body, retryAfter) {
+    if (status === 429) {
+      return "You're sending questions too quickly. Please wait " + (retryAfter || "a few") + " seconds and try again.";
+    }
+    var detail = body && body.error && body.error.message;
+    if (status === 404 && body && body.error && body.error.type === "session_not_found") return "session_not_found";
+    return "Sorry, something went wrong" + (detail ? ": " + detail : ".") + " Please try again.";
+  }
+
+  function httpError(res) {
+    return res
+      .json()
+      .catch(function () {
+        return null;
+      })
+      .then(function (body) {
+        var err = new Error(errorMessage(res.status, body, res.headers.get("Retry-After")));
+        err.status = res.status;
+        throw err;
+      });
+  }
+
+  function request(method, path, body) {
+    return fetch(API + path, {
+      method: method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (res) {
+      if (!res.ok) return httpError(res);
+      return res.status === 204 ? null : res.json();
+    });
+  }
+
+  // POST and read server-sent events: onEvent(name, data) for each one.
+  async function stream(path, body, onEvent) {
+    var res = await fetch(API + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) return httpError(res);
+    var reader = res.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      var boundary;
+      while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        var block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, "");
+        var name = "message";
+        var data = [];
+        block.split(/\r?\n/).forEach(function (line) {
+          if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+          else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+        });
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  function remember(sessionId) {
+    state.sessionId = sessionId;
+    try {
+      sessionStorage.setItem(STORE_KEY, sessionId);
+    } catch (e) {
+      /* storage may be blocked: the session lives as long as the page */
+    }
+  }
+
+  function forget() {
+    state.sessionId = null;
+    try {
+      sessionStorage.removeItem(STORE_KEY);
+    } catch (e) {
+      /* ignore */
+    }
+  }
+
+  // Show the conversation again after a page change (same tab).
+  function restore() {
+    var saved = null;
+    try {
+      saved = sessionStorage.getItem(STORE_KEY);
+    } catch (e) {
+      saved = null;
+    }
+    if (!saved) return;
+    request("GET", "/v1/sessions/" + encodeURIComponent(saved))
+      .then(function (history) {
+        state.sessionId = saved;
+        history.messages.forEach(function (m) {
+          addMessage(m.role === "user" ? "user" : "bot", m.content);
+        });
+      })
+      .catch(forget);
+  }
+
+  async function onAsk(event) {
+    event.preventDefault();
+    var question = input.value.trim();
+    if (!question || state.busy) return;
+    state.busy = true;
+    send.disabled = true;
+    input.value = "";
+    addMessage("user", question);
+    var msg = addMessage("bot", "");
+    msg.node.setAttribute("aria-busy", "true");
+    msg.node.classList.add("streaming");
+    var text = "";
+    announce("The assistant is answering…");
+    try {
+      await ask(question, msg, function (piece) {
+        text += piece;
+        msg.body.textContent = text;
+        scrollDown();
+      });
+    } catch (err) {
+      if (err.message === "session_not_found") {
+        forget();  // the session expired: ask again in a new one
+        try {
+          text = "";
+          await ask(question, msg, function (piece) {
+            text += piece;
+            msg.body.textContent = text;
+          });
+        } catch (again) {
+          showError(msg, again);
+        }
+      } else {
+        showError(msg, err);
+      }
+    } finally {
+      msg.node.removeAttribute("aria-busy");
+      msg.node.classList.remove("streaming");
+      state.busy = false;
+      send.disabled = false;
+      scrollDown();
+    }
+  }
+
+  function ask(question, msg, onText) {
+    var body = { question: question };
+    if (state.sessionId) body.session_id = state.sessionId;
+    var failure = null;
+    return stream("/v1/ask/stream", body, function (name, data) {
+      if (name === "session") remember(data.session_id);
+      else if (name === "delta") onText(data.text);
+      else if (name === "answer") {
+        state.lastAnswerId = data.answer_id;
+        renderAnswer(msg, data);
+        announce(data.abstained ? "The assistant doesn't know the answer." : "The assistant answered.");
+      } else if (name === "error") failure = new Error(errorMessage(500, data));
+    }).then(function () {
+      if (failure) throw failure;
+    });
+  }
+
+  function showError(msg, err) {
+    msg.node.classList.add("error");
+    msg.body.textContent = err.message;
+    msg.node.setAttribute("role", "alert");
+  }
+
+  function openEscalate() {
+    escalateForm.hidden = false;
+    form.hidden = true;
+    humanButton.setAttribute("aria-expanded", "true");
+    contact.focus();
+  }
+
+  function closeEscalate() {
+    escalateForm.hidden = true;
+    form.hidden = false;
+    humanButton.setAttribute("aria-expanded", "false");
+    input.focus();
+  }
+
+  function onEscalate(event) {
+    event.preventDefault();
+    var body = { contact: contact.value.trim(), reason: reason.value.trim() || "The customer asked for a human." };
+    if (state.sessionId) body.session_id = state.sessionId;
+    if (state.lastAnswerId) body.answer_id = state.lastAnswerId;
+    request("POST", "/v1/escalate", body)
+      .then(function (result) {
+        closeEscalate();
+        var msg = addMessage("bot", result.message + " Your reference: " + result.escalation_id + ".");
+        msg.node.classList.add("escalated");
+        msg.node.setAttribute("data-escalation-id", result.escalation_id);
+        announce(result.message);
+        reason.value = "";
+      })
+      .catch(function (err) {
+        announce(err.message);
+        var msg = addMessage("bot", err.message);
+        msg.node.classList.add("error");
+      });
+  }
+})();
