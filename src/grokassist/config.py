@@ -49,7 +49,7 @@ class RetrievalSettings(_Section):
     embedder: str = "default"  # "default" or a folder with an ONNX sentence-embedding model
     top_k: int = Field(default=5, gt=0)
     candidates: int = Field(default=50, gt=0)
-    rrf_k: int = Field(default=60, gt=0)
+    rrf_k: int = Field(default=5, gt=0)
     chroma_host: str | None = None  # use a Chroma server instead of the embedded store
     chroma_port: int = 8000
     device: str = "auto"  # "auto", "cpu" or "cuda"

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from ..types import MetadataValue, Passage
 
-__all__ = ["Embedder", "Filters", "LexicalIndex", "VectorStore", "matches"]
+__all__ = ["Embedder", "Filters", "IdQueryStore", "LexicalIndex", "PassageCatalog", "VectorStore", "matches"]
 
 #: Metadata filters: ``{"product": "router"}`` or ``{"locale": ["en", "en-GB"]}``
 #: (any of the listed values). All keys must match.
@@ -39,10 +39,18 @@ def matches(metadata: Mapping[str, MetadataValue], filters: Filters | None) -> b
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
+    """Turns texts into L2-normalised float32 vectors.
 
-    name: str
-    dim: int
+    ``name`` identifies the model (vectors of different models must not be
+    mixed in one store); ``dim`` is the vector size. Plain attributes satisfy
+    these read-only members.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed documents/passages: shape ``(len(texts), dim)``."""
@@ -87,3 +95,31 @@ class LexicalIndex(Protocol):
         ...
 
     def __len__(self) -> int: ...
+
+
+@runtime_checkable
+class IdQueryStore(Protocol):
+    """Optional fast path of a vector store: ids and similarities only."""
+
+    def query_ids(
+        self, vector: Vectors, k: int, filters: Filters | None = None, *, within: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best ``k`` passage ids with cosine similarity, optionally only among ``within``."""
+        ...
+
+    def get(self, ids: Sequence[str]) -> list[Passage]:
+        """The stored passages with these ids, in that order (missing ones left out)."""
+        ...
+
+
+@runtime_checkable
+class PassageCatalog(Protocol):
+    """Optional side of a lexical index that keeps every passage in memory."""
+
+    def lookup(self, ids: Sequence[str]) -> list[Passage | None]:
+        """The passages with these ids (``None`` where unknown)."""
+        ...
+
+    def ids_matching(self, filters: Filters) -> list[str]:
+        """Ids of the passages whose metadata satisfies ``filters``."""
+        ...
