@@ -47,7 +47,9 @@ class RetrievalSettings(_Section):
     """How passages are retrieved and fused."""
 
     embedder: str = "default"  # "default" or a folder with an ONNX sentence-embedding model
-    top_k: int = Field(default=5, gt=0)
+    top_k: int = Field(default=5, gt=0)  # passages given to the backend, at most
+    max_sources: int = Field(default=3, gt=0)  # documents they come from, at most
+    passages_per_source: int = Field(default=2, gt=0)
     candidates: int = Field(default=50, gt=0)
     rrf_k: int = Field(default=5, gt=0)
     chroma_host: str | None = None  # use a Chroma server instead of the embedded store

@@ -10,9 +10,11 @@ from .types import Citation, Message, ScoredPassage
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
+    "attribute",
     "build_messages",
     "extract_citations",
     "format_sources",
+    "group_by_document",
     "rewrite_followup",
 ]
 
@@ -29,6 +31,28 @@ _FOLLOWUP_START = re.compile(
     re.I,
 )
 _ANAPHORA = re.compile(r"\b(it|that|this|those|these|they|them|there|same|older|newer|other)\b", re.I)
+
+
+def group_by_document(passages: Sequence[ScoredPassage], *, max_sources: int | None = None) -> tuple[ScoredPassage, ...]:
+    """Merge the passages of each document into one source, so that ``[n]`` names a document.
+
+    Sources keep the order of each document's best passage; a document's passages
+    are joined in reading order under the best passage's id, headings and scores.
+    """
+    groups: dict[str, list[ScoredPassage]] = {}
+    for sp in passages:
+        groups.setdefault(sp.passage.doc_id, []).append(sp)
+    merged: list[ScoredPassage] = []
+    for items in groups.values():
+        best = items[0]
+        if len(items) > 1:
+            ordered = sorted(items, key=lambda sp: sp.passage.position)
+            text = "\n\n".join(sp.passage.text for sp in ordered)
+            best = best.model_copy(update={"passage": best.passage.model_copy(update={"text": text})})
+        merged.append(best)
+        if max_sources is not None and len(merged) >= max_sources:
+            break
+    return tuple(merged)
 
 
 def format_sources(passages: Sequence[ScoredPassage], *, max_chars: int | None = None) -> str:

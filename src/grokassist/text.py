@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
-__all__ = ["CITATION", "content_terms", "split_sentences", "strip_markdown"]
+__all__ = ["CITATION", "Unit", "content_terms", "split_sentences", "split_units", "strip_markdown"]
 
 #: An inline citation marker such as ``[2]``.
 CITATION = re.compile(r"\[(\d{1,2})\]")
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n{2,}|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\b\d\.)(?<!\d\d\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[A-Z0-9\"'(\[])"
+    r"|\n{2,}|\n(?=\s*(?:[-*•]|\d+[.)])\s)"
+)
 _MD = re.compile(r"(\*\*|__|`|^#+\s*|^\s*[-*•]\s+|^\s*\d+[.)]\s+)", re.M)
 
 _STOP = frozenset(
@@ -50,11 +54,54 @@ def strip_markdown(text: str) -> str:
     return _MD.sub("", text).strip()
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+class Unit(NamedTuple):
+    """A sentence of a passage; ``kind`` is "sentence", "item" (a list item) or "heading"."""
+
+    text: str
+    kind: str
+
+
+def split_units(text: str) -> list[Unit]:
+    """Split markdown-ish ``text`` into headings, list items and sentences, in order.
+
+    Table rows are dropped: they read badly out of context.
+    """
+    out: list[Unit] = []
+    for raw in text.splitlines():
+        if raw.lstrip().startswith("#"):
+            heading = " ".join(strip_markdown(raw).split())
+            if heading:
+                out.append(Unit(heading, "heading"))
+            continue
+        if raw.count("|") >= 2:
+            continue
+        out.append(Unit(raw, "line"))
+    units: list[Unit] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        if buffer:
+            block = "\n".join(buffer)
+            buffer.clear()
+            for piece in _SENTENCE_END.split(block):
+                kind = "item" if _LIST_ITEM.match(piece) else "sentence"
+                line = " ".join(strip_markdown(piece).split())
+                if len(line) > 1:
+                    units.append(Unit(line, kind))
+
+    for unit in out:
+        if unit.kind == "heading":
+            flush()
+            units.append(unit)
+        else:
+            buffer.append(unit.text)
+    flush()
+    return units
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences and list items (markdown-aware, heuristic)."""
-    out: list[str] = []
-    for block in _SENTENCE_END.split(text):
-        line = " ".join(strip_markdown(block).split())
-        if line and not line.startswith("|") and len(line) > 1:
-            out.append(line)
-    return out
+    """Split ``text`` into sentences and list items, without headings (markdown-aware, heuristic)."""
+    return [u.text for u in split_units(text) if u.kind != "heading"]

@@ -8,8 +8,11 @@ from grokassist.types import Message, Passage, ScoredPassage
 
 def _request(question: str) -> ChatRequest:
     texts = [
-        ("Obstructions", "Trees and roofs block the signal. Use the app's obstruction map to find a clear spot. "
-         "Move the dish to a place with a clear view of the sky."),
+        (
+            "Obstructions",
+            "Trees and roofs block the signal. Use the app's obstruction map to find a clear spot. "
+            "Move the dish to a place with a clear view of the sky.",
+        ),
         ("Billing", "You can pause your service from the account page. Paused service is not billed."),
     ]
     passages = tuple(
@@ -20,7 +23,9 @@ def _request(question: str) -> ChatRequest:
         )
         for i, (title, t) in enumerate(texts)
     )
-    return ChatRequest(messages=(Message(role="user", content=question),), question=question, passages=passages)
+    return ChatRequest(
+        messages=(Message(role="user", content=question),), question=question, passages=passages
+    )
 
 
 def test_picks_supporting_sentences_with_citations() -> None:
@@ -29,11 +34,23 @@ def test_picks_supporting_sentences_with_citations() -> None:
     assert "[2]" in text and "[1]" not in text
 
 
-def test_keeps_reading_order_and_limits_length() -> None:
+def test_keeps_reading_order_and_cites_a_run_once() -> None:
     backend = ExtractiveBackend(max_sentences=2)
     text = collect(backend.stream(_request("obstruction map clear view dish"))).text
-    assert text.count("[1]") == 2
+    assert text.count("[1]") == 1 and text.endswith("[1]")
     assert text.index("obstruction map") < text.index("clear view")
+
+
+def test_a_list_of_steps_is_kept_whole_and_numbered() -> None:
+    steps = "To pause:\n1. Open the app.\n2. Tap Account.\n3. Tap Pause service.\n\n## Resuming\nTap Resume."
+    passage = Passage(id="p#0", doc_id="p", text=steps, title="Pausing your service")
+    request = ChatRequest(
+        messages=(Message(role="user", content="pause service"),),
+        question="How do I pause my service?",
+        passages=(ScoredPassage(passage=passage, score=1.0, dense_score=0.7),),
+    )
+    text = collect(ExtractiveBackend().stream(request)).text
+    assert text == "To pause:\n1. Open the app.\n2. Tap Account.\n3. Tap Pause service. [1]"
 
 
 def test_no_passages_gives_empty_text() -> None:

@@ -10,6 +10,7 @@ filtered search returns the best matching passages among those that pass.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ def _analysers() -> tuple[frozenset[str], Any]:
                 stopwords = need("bm25s.stopwords", "bm25s", "BM25 search")
                 stemmer_mod = need("Stemmer", "PyStemmer", "BM25 search")
                 _stopwords = frozenset(stopwords.STOPWORDS_EN)
+                # bm25s sets its logger to DEBUG on import; keep its chatter out of our users' logs
+                logging.getLogger("bm25s").setLevel(logging.WARNING)
                 _stemmer = stemmer_mod.Stemmer("english")
     assert _stopwords is not None
     return _stopwords, _stemmer

@@ -102,7 +102,8 @@ class HybridRetriever:
             dense = self._dense(self.embedder.embed_query(query), depth, filters)
         if self.mode != "dense":
             lexical = self.lexical.search(query, depth, filters)
-        return rrf([dense, lexical], k=self.rrf_k, weights=self.weights, limit=limit)
+        fused = rrf([dense, lexical], k=self.rrf_k, weights=self.weights, limit=limit + 10)
+        return _break_ties(query, fused)[:limit]
 
     def _dense(self, vector: Vectors, depth: int, filters: Filters | None) -> list[tuple[Passage, float]]:
         store, catalog = self.store, self.lexical
@@ -137,3 +138,31 @@ class HybridRetriever:
 
     def __repr__(self) -> str:
         return f"HybridRetriever(mode={self.mode!r}, candidates={self.candidates}, rrf_k={self.rrf_k})"
+
+
+_TIE_EPSILON = 1e-6
+
+
+def _break_ties(query: str, fused: list[ScoredPassage]) -> list[ScoredPassage]:
+    """Order passages of equal fused score by how many query terms their title and headings share.
+
+    Reciprocal-rank fusion gives exact ties when the two retrievers disagree
+    (first vs second place); the title match settles them, e.g. "Gen 3" in a
+    question and in one of two otherwise similar articles' titles. The bonus is
+    far below the smallest gap between two distinct RRF scores, so it never
+    reorders passages that were not tied.
+    """
+    if len(fused) < 2:
+        return fused
+    from .lexical import tokenize
+
+    terms = set(tokenize(query))
+    if not terms:
+        return fused
+    out = []
+    for sp in fused:
+        head = set(tokenize(" ".join((sp.passage.title, *sp.passage.heading_path))))
+        bonus = _TIE_EPSILON * len(terms & head) / len(terms)
+        out.append(sp.model_copy(update={"score": sp.score + bonus}) if bonus else sp)
+    out.sort(key=lambda sp: -sp.score)
+    return out
