@@ -54,10 +54,16 @@ def test_falls_back_to_the_next_backend(kb: Any) -> None:
 
 
 def test_never_falls_back_after_text_was_streamed(kb: Any) -> None:
-    broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=2)
+    broken = FakeBackend(["Open the account page. Then two three [1]"], fail=BackendError("cut"), fail_after=5)
     assistant = Assistant(kb, backend=[broken, ExtractiveBackend()])
     with pytest.raises(BackendError, match="cut"):
         list(assistant.stream("How do I pause my service?"))
+
+
+def test_falls_back_when_nothing_was_shown_yet(kb: Any) -> None:
+    broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=2)
+    answer = Assistant(kb, backend=[broken, ExtractiveBackend()]).ask("How do I pause my service?")
+    assert answer.backend == "extractive"
 
 
 def test_every_backend_failing_is_an_error(kb: Any) -> None:
@@ -96,3 +102,22 @@ async def test_async_twins(kb: Any) -> None:
     assert isinstance(pieces[-1], Answer) and pieces[-1].citations
     assert "".join(p for p in pieces if isinstance(p, str)).strip() == pieces[-1].text.strip()
     await assistant.aclose()
+
+
+def test_a_looping_model_is_cut_at_the_repeat(kb: Any) -> None:
+    loop = "Standby Mode pauses billing for you [1]. " + "Service status is a list of services in operation. " * 5
+    items = list(Assistant(kb, backend=FakeBackend([loop])).stream("How do I pause my service?"))
+    answer = items[-1]
+    assert isinstance(answer, Answer)
+    assert answer.text.count("Service status is a list") == 1
+    assert "".join(i for i in items if isinstance(i, str)).strip() == answer.text.strip() or answer.text.endswith("]")
+
+
+def test_repetition_guard_streams_complete_sentences_only() -> None:
+    from grokassist.assistant import RepetitionGuard
+
+    guard = RepetitionGuard()
+    assert guard.feed("First sentence is here") == ""
+    assert guard.feed(". Second one") == "First sentence is here."
+    assert guard.feed(" follows now. First sentence is here.") == " Second one follows now."
+    assert guard.tripped and guard.flush() == ""

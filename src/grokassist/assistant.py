@@ -10,6 +10,7 @@ producing text, the next one answers, and the answer records which did.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -71,6 +72,54 @@ def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
         for sp in passages[:_COVERAGE_PASSAGES]
     )
     return round(_DENSE_WEIGHT * dense + (1 - _DENSE_WEIGHT) * coverage, 4)
+
+
+class RepetitionGuard:
+    """Detects a model stuck in a loop: a sentence of 20+ characters said twice.
+
+    ``feed`` returns the text that may still be shown; once a repeat is found,
+    :attr:`tripped` is set and everything from the repeat on is withheld.
+    """
+
+    _SENTENCE = re.compile(r"[^.!?\n]{20,}[.!?\n]")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.shown = 0
+        self.tripped = False
+
+    def feed(self, piece: str) -> str:
+        if self.tripped:
+            return ""
+        self.text += piece
+        seen: set[str] = set()
+        cut: int | None = None
+        for match in self._SENTENCE.finditer(self.text):
+            key = " ".join(match.group(0).lower().split()).strip(" .!?*")
+            if len(key) < 20:
+                continue
+            if key in seen:
+                cut = match.start()
+                break
+            seen.add(key)
+        if cut is not None:
+            self.tripped = True
+            self.text = self.text[:cut].rstrip()
+        # hold back an unfinished sentence until it is complete (it may be a repeat)
+        safe = len(self.text) if self.tripped else max(self.shown, _last_boundary(self.text))
+        out = self.text[self.shown : safe]
+        self.shown = max(self.shown, safe)
+        return out
+
+    def flush(self) -> str:
+        out = self.text[self.shown :]
+        self.shown = len(self.text)
+        return out
+
+
+def _last_boundary(text: str) -> int:
+    idx = max(text.rfind(c) for c in ".!?\n")
+    return idx + 1 if idx >= 0 else 0
 
 
 @dataclass
@@ -268,21 +317,32 @@ class Assistant:
             return
         errors: list[str] = []
         for backend in self.backends:
-            parts: list[str] = []
+            guard = RepetitionGuard()
             usage: Usage | None = None
+            chunks = backend.stream(prep.request)
             try:
-                for chunk in backend.stream(prep.request):
-                    if chunk.text:
-                        parts.append(chunk.text)
-                        yield chunk.text
+                for chunk in chunks:
+                    shown = guard.feed(chunk.text) if chunk.text else ""
+                    if shown:
+                        yield shown
                     usage = chunk.usage or usage
+                    if guard.tripped:
+                        log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
+                        break
             except BackendError as exc:
-                if parts:  # never fall back after text reached the caller
+                if guard.shown:  # never fall back after text reached the caller
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
                 continue
-            yield self._finish(prep, "".join(parts), backend.name, usage)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            rest = guard.flush()
+            if rest:
+                yield rest
+            yield self._finish(prep, guard.text, backend.name, usage)
             return
         raise BackendError("every backend failed: " + "; ".join(errors))
 
@@ -324,17 +384,20 @@ class Assistant:
         backends = await anyio.to_thread.run_sync(lambda: self.backends)
         errors: list[str] = []
         for backend in backends:
-            parts: list[str] = []
+            guard = RepetitionGuard()
             usage: Usage | None = None
             stream = backend.astream(prep.request)
             try:
                 async for chunk in stream:
-                    if chunk.text:
-                        parts.append(chunk.text)
-                        yield chunk.text
+                    shown = guard.feed(chunk.text) if chunk.text else ""
+                    if shown:
+                        yield shown
                     usage = chunk.usage or usage
+                    if guard.tripped:
+                        log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
+                        break
             except BackendError as exc:
-                if parts:
+                if guard.shown:
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
@@ -343,7 +406,10 @@ class Assistant:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
-            yield self._finish(prep, "".join(parts), backend.name, usage)
+            rest = guard.flush()
+            if rest:
+                yield rest
+            yield self._finish(prep, guard.text, backend.name, usage)
             return
         raise BackendError("every backend failed: " + "; ".join(errors))
 
