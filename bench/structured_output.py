@@ -90,6 +90,8 @@ def main() -> None:
         if i == 0:
             print(f"example: {completion.text}")
             print()
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1} tries, {valid} valid", file=sys.stderr, flush=True)
 
     print(f"valid: {valid}/{args.tries}")
     print(f"median seconds per answer: {c.median(seconds):.2f}")

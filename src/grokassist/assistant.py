@@ -47,11 +47,11 @@ BackendSpec = str | ChatBackend | Sequence[str | ChatBackend] | None
 # Calibration of the abstention confidence (see docs/evaluation.md): cosine
 # similarity of all-MiniLM-L6-v2 between a question and its best passage,
 # mapped linearly from [_COS_LOW, _COS_HIGH] to [0, 1], and the share of the
-# question's content terms found in one passage (the best of the top three),
+# question's content terms found in one source (the best of the first three),
 # weighted _DENSE_WEIGHT : 1 - _DENSE_WEIGHT. With answer.abstain_below = 0.5
-# this answers 96-100% of in-domain questions and abstains on 96-100% of
+# this answers 96-100% of in-domain questions and abstains on 98-100% of
 # out-of-domain ones on the evaluation sets (docs/evaluation.md has the curve).
-_COS_LOW, _COS_HIGH = 0.25, 0.60
+_COS_LOW, _COS_HIGH = 0.30, 0.65
 _DENSE_WEIGHT = 0.65
 _COVERAGE_PASSAGES = 3
 
@@ -65,7 +65,7 @@ def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
     terms = set(content_terms(question))
     if not terms:
         return round(dense, 4)
-    # An answer is grounded in a passage: terms scattered over several passages
+    # An answer is grounded in one source: terms scattered over several sources
     # (typical of an off-topic question) count less than terms found together.
     coverage = max(
         len(terms.intersection(content_terms(sp.passage.indexed_text()))) / len(terms)

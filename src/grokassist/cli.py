@@ -41,7 +41,9 @@ _state: dict[str, Any] = {}
 KbOption = Annotated[str | None, typer.Option("--kb", help="Knowledge base name (default: 'default').")]
 BackendOption = Annotated[
     str | None,
-    typer.Option("--backend", "-b", help="Backend URI or comma-separated fallback chain, e.g. 'extractive:'."),
+    typer.Option(
+        "--backend", "-b", help="Backend URI or comma-separated fallback chain, e.g. 'extractive:'."
+    ),
 ]
 FilterOption = Annotated[
     list[str] | None, typer.Option("--filter", "-f", help="Metadata filter KEY=VALUE (repeatable).")
@@ -87,7 +89,8 @@ def _filters(items: list[str] | None) -> dict[str, Any] | None:
 @app.callback()
 def _main(
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", envvar="GROKASSIST_DATA_DIR", help="Where knowledge bases live.")
+        Path | None,
+        typer.Option("--data-dir", envvar="GROKASSIST_DATA_DIR", help="Where knowledge bases live."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
@@ -95,7 +98,9 @@ def _main(
     import logging
 
     _state["data_dir"] = data_dir
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
 
 
 def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
@@ -181,7 +186,9 @@ def ask(
     backend: BackendOption = None,
     filters: FilterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
-    fail_on_abstain: Annotated[bool, typer.Option("--fail-on-abstain", help="Exit 4 when it abstains.")] = False,
+    fail_on_abstain: Annotated[
+        bool, typer.Option("--fail-on-abstain", help="Exit 4 when it abstains.")
+    ] = False,
 ) -> None:
     """Answer one question from a knowledge base."""
     from .assistant import Assistant
@@ -293,33 +300,129 @@ def kb_delete(
 
 @app.command("eval")
 def eval_(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder (docs/ and queries.jsonl).")],
-    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Only measure retrieval.")] = False,
+    dataset: Annotated[
+        Path, typer.Argument(help="Dataset folder: docs/ and queries.jsonl (docs/ alone with --negatives).")
+    ],
+    backend: BackendOption = None,
+    negatives: Annotated[
+        Path | None,
+        typer.Option(
+            "--negatives",
+            help="Another dataset whose questions this corpus cannot answer: measures how often it abstains.",
+        ),
+    ] = None,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Only measure retrieval (and the abstention decision).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report", help="Write a markdown report with plots into this folder.")
+    ] = None,
     kb: KbOption = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N questions of each set.")
+    ] = None,
+    abstain_below: Annotated[
+        float | None,
+        typer.Option("--abstain-below", min=0.0, max=1.0, help="Abstention threshold for this run."),
+    ] = None,
 ) -> None:
-    """Evaluate retrieval (and answers) on a support-QA set."""
-    from .evaluation import evaluate_retrieval, ingest_dataset, load_queries
+    """Evaluate retrieval, answers, latency and abstention on a support-QA set."""
+    import time
+
+    from .evaluation import evaluate, has_queries, ingest_dataset, load_queries
     from .knowledge import KnowledgeBase
 
     with _errors():
         dataset = dataset.resolve()
-        queries = load_queries(dataset)[:limit]
+        # a corpus without questions (docs/ only) is fine when only negatives are asked
+        queries = load_queries(dataset)[:limit] if negatives is None or has_queries(dataset) else []
+        negative_queries = load_queries(negatives.resolve())[:limit] if negatives is not None else []
         name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
-        base = KnowledgeBase(name, settings=_settings(kb=name))
+        overrides: dict[str, Any] = {"kb": name, "backend": backend}
+        if abstain_below is not None:
+            overrides["answer"] = {"abstain_below": abstain_below}
+        base = KnowledgeBase(name, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:
+            started = time.perf_counter()
             ingest_dataset(base, dataset, progress=update)
-            metrics, _ = evaluate_retrieval(base, queries, progress=lambda d, t: update("questions", d, t))
-    report = metrics.as_report()
-    if not retrieval_only:
-        err.print("note: answer evaluation is not available yet; reporting retrieval only")
+            ingest_s = time.perf_counter() - started
+            report = evaluate(
+                base,
+                queries,
+                negatives=negative_queries,
+                negatives_name=negatives.resolve().name if negatives is not None else "",
+                backend=base.settings.backend,
+                retrieval_only=retrieval_only,
+                dataset=dataset.name,
+                ingest_s=ingest_s,
+                progress=update,
+            )
+        base.close()
+        if report_dir is not None:
+            from .eval_report import write_report
+
+            command = "grokassist " + " ".join(sys.argv[1:]) if sys.argv else None
+            written = write_report(report, report_dir, command=command)
+            err.print(f"report written to {written}")
+    summary = report.summary()
     if as_json:
-        sys.stdout.write(json.dumps(report) + "\n")
-    else:
-        for key, value in report.items():
-            out.print(f"{key}: {value}")
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    for section, value in summary.items():
+        if isinstance(value, dict):
+            out.print(f"{section}:")
+            for key, item in value.items():
+                out.print(f"  {key}: {item}")
+        else:
+            out.print(f"{section}: {value}")
+
+
+@app.command()
+def backends(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List model backends: which can run here and, for the others, why not."""
+    from .backends import available_backends, default_backend_uris
+
+    with _errors():
+        infos = available_backends()
+        default = default_backend_uris()
+    if as_json:
+        out.print_json(data={"default": default, "backends": [vars(i) for i in infos]})
+        return
+    out.print(f"default chain: {','.join(default)}")
+    for info in infos:
+        mark = "[green]yes[/]" if info.available else "[red]no[/]"
+        gpu = "" if info.gpu is None else (" gpu" if info.gpu else " cpu")
+        line = f"{info.scheme:<12} {mark}{gpu}"
+        if info.reason:
+            line += f"  {info.reason}"
+        if info.install and not info.available:
+            line += f"  ({info.install})"
+        out.print(line)
+
+
+@app.command()
+def serve(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the support widget's HTTP API (REST, SSE, OpenAI-compatible) over a knowledge base.
+
+    API keys, CORS origins and rate limits come from GROKASSIST_SERVER_* variables (docs/widget.md).
+    """
+    from .knowledge import KnowledgeBase
+    from .server import run
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        base.warm_up()
+        err.print(f"serving knowledge base {base.name!r} ({len(base)} documents) on http://{host}:{port}")
+        run(host, port, base, settings.backend, settings=settings, log_level=log_level)
 
 
 def main() -> None:

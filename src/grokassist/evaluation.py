@@ -2,22 +2,72 @@
 
 A dataset folder has ``docs/*.md`` (one article per file, its id the file
 stem) and ``queries.jsonl`` (``question``, ``gold`` article ids, reference
-``answer``).
+``answer``). A folder with ``docs/`` alone is a corpus: other sets' questions
+can be asked against it as *negatives* (questions it cannot answer).
+
+:func:`evaluate` asks every question through the whole pipeline and measures:
+
+- retrieval at document level: recall@k (k = 1..10) and MRR@10;
+- answers: citation precision and recall against the gold documents, token F1
+  and ROUGE-L against the reference answer (averaged over answered questions),
+  and the abstention rate;
+- latency: retrieval, time to the first token and total, p50 and p95;
+- negatives: how often the assistant answered a question it should have
+  abstained on, and the trade-off curve between the answer rate on positives
+  and the abstention rate on negatives as the abstention threshold varies,
+  computed from the per-question confidences of the same run.
+
+ROUGE-L is implemented here (longest common subsequence over lower-cased
+alphanumeric tokens, F-measure with beta = 1, as ``rouge-score``'s
+``rougeL`` without stemming); token F1 follows SQuAD (lower case, punctuation
+and articles removed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import math
+import re
+import string
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ConfigurationError
-from .knowledge import KnowledgeBase
+from .errors import ConfigurationError, GrokAssistError
+from .text import CITATION
 from .types import DocumentHit
 
-__all__ = ["EvalQuery", "RetrievalMetrics", "evaluate_retrieval", "load_queries", "retrieval_metrics"]
+if TYPE_CHECKING:
+    from .assistant import Assistant, BackendSpec
+    from .knowledge import KnowledgeBase
+
+__all__ = [
+    "AnswerMetrics",
+    "EvalQuery",
+    "EvalReport",
+    "LatencyMetrics",
+    "NegativeMetrics",
+    "QuestionResult",
+    "RetrievalMetrics",
+    "ThresholdPoint",
+    "citation_scores",
+    "evaluate",
+    "evaluate_retrieval",
+    "load_queries",
+    "percentile",
+    "retrieval_metrics",
+    "rouge_l",
+    "threshold_curve",
+    "token_f1",
+]
+
+#: ``progress(stage, done, total)``: stages are the ones of ingestion, then
+#: "questions" and "negatives".
+Progress = Callable[[str, int, int], None]
 
 
 class EvalQuery(BaseModel):
@@ -54,6 +104,133 @@ class RetrievalMetrics(BaseModel):
         }
 
 
+class AnswerMetrics(BaseModel):
+    """Answer quality; the averages are over answered (not abstained) questions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    answered: int
+    abstention_rate: float
+    citation_precision: float
+    citation_recall: float
+    token_f1: float
+    rouge_l: float
+
+
+class LatencyMetrics(BaseModel):
+    """Milliseconds. Retrieval is over every question; time to first token and
+    total over answered ones (an abstention generates nothing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    retrieval_p50_ms: float
+    retrieval_p95_ms: float
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    total_p50_ms: float | None = None
+    total_p95_ms: float | None = None
+
+
+class NegativeMetrics(BaseModel):
+    """Questions of another set asked against this corpus: it should abstain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: str
+    n: int
+    answered: int
+    answer_rate: float
+    abstention_rate: float
+
+
+class ThresholdPoint(BaseModel):
+    """One point of the abstention trade-off curve."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float
+    #: Share of positive questions answered (confidence >= threshold); ``None`` without positives.
+    answer_rate: float | None
+    #: Share of negative questions abstained on (confidence < threshold); ``None`` without negatives.
+    abstention_rate_negatives: float | None
+
+
+class QuestionResult(BaseModel):
+    """What happened to one question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    question: str
+    negative: bool = False
+    gold: tuple[str, ...] = ()
+    ranked: tuple[str, ...] = ()  # top-10 document ids
+    answer: str = ""
+    reference: str = ""
+    cited: tuple[str, ...] = ()  # cited document ids, in order of first citation
+    abstained: bool = False
+    confidence: float = 0.0
+    retrieval_ms: float = 0.0
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+    token_f1: float | None = None
+    rouge_l: float | None = None
+
+
+class EvalReport(BaseModel):
+    """Every figure of one evaluation run, and the per-question results."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: str
+    backend: str
+    abstain_below: float
+    documents: int
+    ingest_s: float
+    eval_s: float
+    retrieval: RetrievalMetrics | None = None
+    recall_curve: dict[int, float] = {}
+    answers: AnswerMetrics | None = None
+    latency: LatencyMetrics | None = None
+    negatives: NegativeMetrics | None = None
+    curve: tuple[ThresholdPoint, ...] = ()
+    questions: tuple[QuestionResult, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        """The figures (no per-question results), for ``--json``.
+
+        Retrieval figures sit at the top level under their conventional names
+        (``n``, ``recall@1``, ``recall@5``, ``recall@10``, ``mrr@10``); answers,
+        latency, negatives and the operating point on the abstention curve
+        are sections.
+        """
+        out: dict[str, Any] = {
+            "dataset": self.dataset,
+            "backend": self.backend,
+            "abstain_below": self.abstain_below,
+            "documents": self.documents,
+            "ingest_s": self.ingest_s,
+            "eval_s": self.eval_s,
+        }
+        if self.retrieval is not None:  # the headline figures, at the top level
+            out.update(self.retrieval.as_report())
+        if self.answers is not None:
+            out["answers"] = self.answers.model_dump()
+        if self.latency is not None:
+            out["latency"] = self.latency.model_dump()
+        if self.negatives is not None:
+            out["negatives"] = self.negatives.model_dump()
+        if self.curve:
+            out["operating_point"] = operating_point(self.curve, self.abstain_below).model_dump()
+        return out
+
+
+# -- datasets --------------------------------------------------------------------------------
+
+
 def load_queries(dataset: Path) -> list[EvalQuery]:
     """Read ``queries.jsonl`` of a dataset folder."""
     file = dataset / "queries.jsonl"
@@ -70,9 +247,25 @@ def load_queries(dataset: Path) -> list[EvalQuery]:
     return out
 
 
+def has_queries(dataset: Path) -> bool:
+    """Whether ``dataset`` has questions (``queries.jsonl``), not only a corpus."""
+    return (dataset / "queries.jsonl").is_file()
+
+
 def doc_key(doc_id: str) -> str:
     """The evaluation id of an ingested document: its file stem."""
     return Path(doc_id).stem
+
+
+def ingest_dataset(kb: KnowledgeBase, dataset: Path, progress: Progress | None = None) -> None:
+    """Sync the dataset's ``docs/`` into ``kb``."""
+    docs = dataset / "docs"
+    if not docs.is_dir():
+        raise ConfigurationError(f"{dataset} is not an evaluation set: {docs} is missing")
+    kb.ingest(docs, progress=progress)
+
+
+# -- metrics ---------------------------------------------------------------------------------
 
 
 def retrieval_metrics(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> RetrievalMetrics:
@@ -100,12 +293,119 @@ def retrieval_metrics(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[s
     )
 
 
-def ingest_dataset(kb: KnowledgeBase, dataset: Path, progress: Callable[[str, int, int], None] | None = None) -> None:
-    """Sync the dataset's ``docs/`` into ``kb``."""
-    docs = dataset / "docs"
-    if not docs.is_dir():
-        raise ConfigurationError(f"{dataset} is not an evaluation set: {docs} is missing")
-    kb.ingest(docs, progress=progress)
+def recall_curve(
+    ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], max_k: int = 10
+) -> dict[int, float]:
+    """Recall@k for k = 1..max_k (share of questions with a gold document in the top k)."""
+    n = len(gold)
+    if n == 0:
+        return {}
+    out: dict[int, float] = {}
+    for k in range(1, max_k + 1):
+        hits = sum(1 for ids, want in zip(ranked, gold, strict=True) if set(want).intersection(ids[:k]))
+        out[k] = round(hits / n, 4)
+    return out
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation + "’‘“”")
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def _squad_tokens(text: str) -> list[str]:
+    text = CITATION.sub(" ", text).lower().translate(_PUNCT)
+    return _ARTICLES.sub(" ", text).split()
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    """SQuAD token F1 between an answer and a reference (citation markers ignored)."""
+    pred, ref = _squad_tokens(prediction), _squad_tokens(reference)
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b, start=1):
+            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge_l(prediction: str, reference: str) -> float:
+    """ROUGE-L F-measure (LCS of lower-cased alphanumeric tokens; citation markers ignored)."""
+    pred = _ALNUM.findall(CITATION.sub(" ", prediction).lower())
+    ref = _ALNUM.findall(reference.lower())
+    if not pred or not ref:
+        return 0.0
+    lcs = _lcs(pred, ref)
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(pred), lcs / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def citation_scores(cited: Iterable[str], gold: Iterable[str]) -> tuple[float, float]:
+    """Citation precision (share of cited documents that are gold) and recall (share of gold cited)."""
+    cited_set, gold_set = set(cited), set(gold)
+    hits = len(cited_set & gold_set)
+    precision = hits / len(cited_set) if cited_set else 0.0
+    recall = hits / len(gold_set) if gold_set else 0.0
+    return precision, recall
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) with linear interpolation (numpy's default)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def threshold_curve(
+    positives: Sequence[float], negatives: Sequence[float], *, steps: int = 100
+) -> tuple[ThresholdPoint, ...]:
+    """Answer rate on positives and abstention rate on negatives for thresholds 0, 1/steps, .., 1.
+
+    A question is answered when its confidence is at or above the threshold,
+    as in :class:`~grokassist.assistant.Assistant`.
+    """
+    points = []
+    for i in range(steps + 1):
+        t = round(i / steps, 6)
+        answer = round(sum(1 for c in positives if c >= t) / len(positives), 4) if positives else None
+        abstain = round(sum(1 for c in negatives if c < t) / len(negatives), 4) if negatives else None
+        points.append(ThresholdPoint(threshold=t, answer_rate=answer, abstention_rate_negatives=abstain))
+    return tuple(points)
+
+
+def operating_point(curve: Sequence[ThresholdPoint], threshold: float) -> ThresholdPoint:
+    """The point of ``curve`` nearest to ``threshold``."""
+    return min(curve, key=lambda p: abs(p.threshold - threshold))
+
+
+def _mean(values: Iterable[float | None]) -> float:
+    kept = [v for v in values if v is not None]
+    return round(sum(kept) / len(kept), 4) if kept else 0.0
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)
+
+
+# -- running ---------------------------------------------------------------------------------
 
 
 def evaluate_retrieval(
@@ -124,6 +424,214 @@ def evaluate_retrieval(
         if progress:
             progress(i, len(queries))
     return retrieval_metrics(ranked, [q.gold for q in queries]), hits_all
+
+
+def _timed_assistant(kb: KnowledgeBase, backend: BackendSpec) -> Assistant:
+    """An :class:`Assistant` that records how long its last retrieval took."""
+    from .assistant import Assistant
+
+    class _Timed(Assistant):
+        last_retrieval_s = 0.0
+
+        def retrieve(self, question: str, **options: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return super().retrieve(question, **options)
+            finally:
+                self.last_retrieval_s = time.perf_counter() - start
+
+    return _Timed(kb, backend=backend, settings=kb.settings)
+
+
+_WARM_UP = "warm-up question: how does this work?"
+
+
+def _warm_up_backend(assistant: Assistant) -> None:
+    """One short generation over real passages, so that loading the model is not timed."""
+    from .backends.base import ChatRequest, GenerationSettings
+    from .prompting import build_messages
+
+    passages = tuple(assistant.retrieve(_WARM_UP))
+    request = ChatRequest(
+        messages=build_messages(_WARM_UP, passages, system_prompt=assistant.system_prompt),
+        question=_WARM_UP,
+        passages=passages,
+        settings=GenerationSettings(max_tokens=2),
+    )
+    try:
+        for _ in assistant.backends[0].stream(request):
+            pass
+    except GrokAssistError:  # the assistant falls back to the next backend; the run will tell
+        pass
+
+
+def _ask(assistant: Assistant, q: EvalQuery, *, negative: bool) -> QuestionResult:
+    from .types import Answer
+
+    start = time.perf_counter()
+    first: float | None = None
+    answer: Answer | None = None
+    for item in assistant.stream(q.question):
+        if isinstance(item, Answer):
+            answer = item
+        elif first is None and item:
+            first = time.perf_counter()
+    end = time.perf_counter()
+    assert answer is not None
+    retrieval_s = float(getattr(assistant, "last_retrieval_s", 0.0))
+    ranked = tuple(doc_key(h.doc_id) for h in assistant.kb.search_documents(q.question, k=10))
+    cited = tuple(dict.fromkeys(doc_key(c.doc_id) for c in answer.citations))
+    result = QuestionResult(
+        id=q.id,
+        question=q.question,
+        negative=negative,
+        gold=q.gold,
+        ranked=ranked,
+        answer=answer.text,
+        reference=q.answer,
+        cited=cited,
+        abstained=answer.abstained,
+        confidence=answer.confidence,
+        retrieval_ms=_ms(retrieval_s),
+    )
+    if answer.abstained or negative:
+        return result
+    precision, recall = citation_scores(cited, q.gold)
+    return result.model_copy(
+        update={
+            "ttft_ms": _ms((first or end) - start),
+            "total_ms": _ms(end - start),
+            "citation_precision": round(precision, 4),
+            "citation_recall": round(recall, 4),
+            "token_f1": round(token_f1(answer.text, q.answer), 4) if q.answer else None,
+            "rouge_l": round(rouge_l(answer.text, q.answer), 4) if q.answer else None,
+        }
+    )
+
+
+def _retrieve_only(assistant: Assistant, q: EvalQuery, *, negative: bool) -> QuestionResult:
+    """The assistant's retrieval and abstention decision, without generating."""
+    from .assistant import confidence
+
+    start = time.perf_counter()
+    passages = assistant.retrieve(q.question)
+    elapsed = time.perf_counter() - start
+    conf = confidence(q.question, passages)
+    hits = assistant.kb.search_documents(q.question, k=10)
+    return QuestionResult(
+        id=q.id,
+        question=q.question,
+        negative=negative,
+        gold=q.gold,
+        ranked=tuple(doc_key(h.doc_id) for h in hits),
+        reference=q.answer,
+        abstained=conf < assistant.settings.answer.abstain_below,
+        confidence=conf,
+        retrieval_ms=_ms(elapsed),
+    )
+
+
+def evaluate(
+    kb: KnowledgeBase,
+    queries: Sequence[EvalQuery],
+    *,
+    negatives: Sequence[EvalQuery] = (),
+    negatives_name: str = "",
+    backend: BackendSpec = None,
+    retrieval_only: bool = False,
+    dataset: str = "",
+    ingest_s: float = 0.0,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Ask ``queries`` (and ``negatives``) of an ingested knowledge base and measure everything.
+
+    With ``retrieval_only`` nothing is generated: the abstention decision is
+    the one the assistant would take from the retrieved passages
+    (confidence below ``settings.answer.abstain_below``), and no answer,
+    citation or generation-latency figure is reported.
+    """
+    started = time.perf_counter()
+    settings = kb.settings
+    assistant = _timed_assistant(kb, backend)  # backends are created on first use only
+    backend_name = "none (retrieval only)"
+    # load the models and warm the caches outside the timings (with a question of no set)
+    kb.warm_up()
+    assistant.retrieve(_WARM_UP)
+    kb.search_documents(_WARM_UP, k=10)
+    if not retrieval_only:
+        backend_name = ",".join(b.name for b in assistant.backends)
+        _warm_up_backend(assistant)
+
+    def run(items: Sequence[EvalQuery], stage: str, negative: bool) -> list[QuestionResult]:
+        results = []
+        for i, q in enumerate(items, start=1):
+            if retrieval_only:
+                results.append(_retrieve_only(assistant, q, negative=negative))
+            else:
+                results.append(_ask(assistant, q, negative=negative))
+            if progress:
+                progress(stage, i, len(items))
+        return results
+
+    try:
+        positive = run(queries, "questions", False)
+        negative = run(negatives, "negatives", True)
+    finally:
+        if not retrieval_only:
+            for b in assistant.backends:
+                b.close()
+
+    report: dict[str, Any] = {}
+    if positive:
+        ranked = [r.ranked for r in positive]
+        gold = [r.gold for r in positive]
+        report["retrieval"] = retrieval_metrics(ranked, gold)
+        report["recall_curve"] = recall_curve(ranked, gold)
+        answered = [r for r in positive if not r.abstained]
+        if not retrieval_only:
+            report["answers"] = AnswerMetrics(
+                n=len(positive),
+                answered=len(answered),
+                abstention_rate=round(1 - len(answered) / len(positive), 4),
+                citation_precision=_mean(r.citation_precision for r in answered),
+                citation_recall=_mean(r.citation_recall for r in answered),
+                token_f1=_mean(r.token_f1 for r in answered),
+                rouge_l=_mean(r.rouge_l for r in answered),
+            )
+    everything = positive + negative
+    if everything:
+        retrieval = [r.retrieval_ms for r in everything]
+        ttft = [r.ttft_ms for r in positive if r.ttft_ms is not None]
+        total = [r.total_ms for r in positive if r.total_ms is not None]
+        report["latency"] = LatencyMetrics(
+            retrieval_p50_ms=round(percentile(retrieval, 50), 3),
+            retrieval_p95_ms=round(percentile(retrieval, 95), 3),
+            ttft_p50_ms=round(percentile(ttft, 50), 3) if ttft else None,
+            ttft_p95_ms=round(percentile(ttft, 95), 3) if ttft else None,
+            total_p50_ms=round(percentile(total, 50), 3) if total else None,
+            total_p95_ms=round(percentile(total, 95), 3) if total else None,
+        )
+    if negative:
+        answered_neg = sum(1 for r in negative if not r.abstained)
+        report["negatives"] = NegativeMetrics(
+            dataset=negatives_name,
+            n=len(negative),
+            answered=answered_neg,
+            answer_rate=round(answered_neg / len(negative), 4),
+            abstention_rate=round(1 - answered_neg / len(negative), 4),
+        )
+    if positive or negative:
+        report["curve"] = threshold_curve([r.confidence for r in positive], [r.confidence for r in negative])
+    return EvalReport(
+        dataset=dataset,
+        backend=backend_name,
+        abstain_below=settings.answer.abstain_below,
+        documents=len(kb),
+        ingest_s=round(ingest_s, 3),
+        eval_s=round(time.perf_counter() - started, 3),
+        questions=tuple(everything),
+        **report,
+    )
 
 
 def dump_json(data: object) -> str:
