@@ -37,3 +37,18 @@ def test_followups_are_rewritten_standalone_questions_are_not() -> None:
     standalone = "How much does the Mini Kit weigh with its kickstand attached?"
     assert rewrite_followup(standalone, history) == standalone
     assert rewrite_followup("and for the older router?", []) == "and for the older router?"
+
+
+def test_unsupported_citations_are_repointed_to_the_supporting_source() -> None:
+    from grokassist.prompting import verify_citations
+
+    passages = [
+        _sp(0, "Hold the pinhole reset button for ten seconds.", "Reset"),
+        _sp(1, "Invoices are emailed on the first day of the month.", "Billing"),
+    ]
+    text = "Invoices arrive by email on the first day of each month [1][2]. Hold the pinhole button [2]."
+    checked = verify_citations(text, passages)
+    assert checked == "Invoices arrive by email on the first day of each month [2]. Hold the pinhole button [1]."
+    # a claim no source supports loses its marker; text without content words keeps it
+    assert verify_citations("The weather is sunny today [1]", passages) == "The weather is sunny today"
+    assert verify_citations("Thanks! [1]", passages) == "Thanks! [1]"

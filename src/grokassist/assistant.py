@@ -27,6 +27,7 @@ from .prompting import (
     extract_citations,
     group_by_document,
     rewrite_followup,
+    verify_citations,
 )
 from .retrieval.base import Filters
 from .sessions import SessionStore
@@ -252,7 +253,7 @@ class Assistant:
         return answer
 
     def _finish(self, prep: _Prepared, text: str, backend: str, usage: Usage | None) -> Answer:
-        text, citations = extract_citations(text, prep.passages)
+        text, citations = extract_citations(verify_citations(text, prep.passages), prep.passages)
         if not text.strip():
             return self._abstain(prep)
         if not citations:

@@ -16,6 +16,7 @@ __all__ = [
     "format_sources",
     "group_by_document",
     "rewrite_followup",
+    "verify_citations",
 ]
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -137,3 +138,42 @@ def attribute(text: str, passages: Sequence[ScoredPassage], *, limit: int = 2) -
             overlaps.append((shared / len(answer), i))
     overlaps.sort(reverse=True)
     return [i for score, i in overlaps[:limit] if score >= 0.2]
+
+
+_MARKERS = re.compile(r"((?:\s*\[\d{1,2}\])+)")
+
+
+def verify_citations(text: str, passages: Sequence[ScoredPassage], *, keep_ratio: float = 0.5) -> str:
+    """Check each ``[n]`` against the text it follows; re-point unsupported ones.
+
+    For every run of markers, the claim is the text since the previous run. A
+    marker is kept when its source contains at least ``keep_ratio`` of the best
+    source's share of the claim's words; when none is kept, the best-supporting
+    source is cited instead. Small models append markers almost at random; this
+    keeps citations honest without touching the text.
+    """
+    if not passages:
+        return text
+    sources = [set(content_terms(sp.passage.indexed_text())) for sp in passages]
+    parts = _MARKERS.split(text)
+    out: list[str] = []
+    claim = ""
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+            claim = part
+            continue
+        numbers = [int(n) for n in re.findall(r"\d+", part)]
+        terms = set(content_terms(claim))
+        if not terms:
+            out.append(part)
+            continue
+        support = [len(terms & src) / len(terms) for src in sources]
+        best = max(range(len(sources)), key=lambda j: support[j])
+        floor = max(keep_ratio * support[best], 0.15)
+        keep = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources) and support[n - 1] >= floor]
+        if not keep and support[best] >= 0.15:
+            keep = [best + 1]
+        lead = part[: len(part) - len(part.lstrip())]
+        out.append(lead + "".join(f"[{n}]" for n in keep) if keep else "")
+    return "".join(out)
