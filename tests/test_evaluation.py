@@ -158,10 +158,13 @@ def test_evaluate_scores_answers_citations_and_latency(eval_kb: KnowledgeBase) -
     queries = [EvalQuery.model_validate(q) for q in QUESTIONS]
     negatives = [EvalQuery.model_validate(q) for q in OFF_TOPIC]
 
-    # quotes the best passage and cites it as [1]; for the invoice question it also cites [2]
+    # quotes the best source and cites it as [1]; for the invoice question it also
+    # quotes the second source (another, non-gold article) and cites it as [2]
     def reply(r: Any) -> str:
         first = r.passages[0].passage.text.split(". ")[0]
-        return f"{first} [1]" + (" [2]." if "invoice" in r.question else ".")
+        if "invoice" not in r.question:
+            return f"{first} [1]."
+        return f"{first} [1]. {r.passages[1].passage.text.split('. ')[0]} [2]."
 
     backend = FakeBackend(reply)
     stages: list[tuple[str, int, int]] = []

@@ -257,7 +257,7 @@ class Assistant:
         if not text.strip():
             return self._abstain(prep)
         if not citations:
-            numbers = attribute(text, prep.passages) or [1]
+            numbers = attribute(text, prep.passages, limit=1) or [1]
             text = text.rstrip() + " " + "".join(f"[{n}]" for n in numbers)
             text, citations = extract_citations(text, prep.passages)
         citations = citations[: max(self.settings.answer.max_citations, 1)] if citations else citations
