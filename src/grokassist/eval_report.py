@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._optional import require
-from .evaluation import EvalReport, ThresholdPoint, operating_point
+from .evaluation import EvalReport, ThresholdPoint, operating_point, percentile
 
 __all__ = ["plot_latency", "plot_recall_curve", "plot_tradeoff", "write_report"]
 
@@ -56,10 +56,10 @@ def plot_latency(series: Mapping[str, Sequence[float]], path: Path, *, title: st
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.4), dpi=110, squeeze=False)
     for ax, (label, values) in zip(axes[0], shown.items(), strict=True):
         ax.hist(values, bins=min(30, max(5, len(values) // 3)), color="tab:blue", alpha=0.8)
-        ordered = sorted(values)
-        p50 = ordered[len(ordered) // 2]
+        p50 = percentile(values, 50)
         ax.axvline(p50, color="black", linestyle="--", linewidth=1, label=f"median {p50:.1f} ms")
         ax.set_xlabel("ms")
+        ax.locator_params(axis="x", nbins=5)
         ax.set_title(label)
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("questions")
