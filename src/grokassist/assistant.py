@@ -123,6 +123,14 @@ def _last_boundary(text: str) -> int:
     return idx + 1 if idx >= 0 else 0
 
 
+def _support(text: str, passages: Sequence[ScoredPassage]) -> list[float]:
+    """Share of ``text``'s content words found in each passage."""
+    words = set(content_terms(text))
+    if not words:
+        return [0.0] * len(passages)
+    return [len(words.intersection(content_terms(sp.passage.indexed_text()))) / len(words) for sp in passages]
+
+
 @dataclass
 class _Prepared:
     question: str
@@ -257,7 +265,15 @@ class Assistant:
         if not text.strip():
             return self._abstain(prep)
         if not citations:
-            numbers = attribute(text, prep.passages, limit=1) or [1]
+            # uncited model text: the top-ranked source, unless another one clearly
+            # supports the text better (measured on emanual-s10: overlap alone
+            # picks the gold document half the time, the retrieval rank 0.8)
+            ranked = attribute(text, prep.passages, limit=len(prep.passages))
+            numbers = [1]
+            if ranked and ranked[0] != 1:
+                share = _support(text, prep.passages)
+                if share[ranked[0] - 1] >= 1.5 * share[0]:
+                    numbers = [ranked[0]]
             text = text.rstrip() + " " + "".join(f"[{n}]" for n in numbers)
             text, citations = extract_citations(text, prep.passages)
         citations = citations[: max(self.settings.answer.max_citations, 1)] if citations else citations
