@@ -22,11 +22,11 @@ from .errors import BackendError, ConfigurationError
 from .knowledge import KnowledgeBase
 from .prompting import (
     DEFAULT_SYSTEM_PROMPT,
-    attribute,
     build_messages,
     extract_citations,
     group_by_document,
     rewrite_followup,
+    support_shares,
     verify_citations,
 )
 from .retrieval.base import Filters
@@ -121,14 +121,6 @@ class RepetitionGuard:
 def _last_boundary(text: str) -> int:
     idx = max(text.rfind(c) for c in ".!?\n")
     return idx + 1 if idx >= 0 else 0
-
-
-def _support(text: str, passages: Sequence[ScoredPassage]) -> list[float]:
-    """Share of ``text``'s content words found in each passage."""
-    words = set(content_terms(text))
-    if not words:
-        return [0.0] * len(passages)
-    return [len(words.intersection(content_terms(sp.passage.indexed_text()))) / len(words) for sp in passages]
 
 
 @dataclass
@@ -268,15 +260,11 @@ class Assistant:
             # uncited model text: the top-ranked source, unless another one clearly
             # supports the text better (measured on emanual-s10: overlap alone
             # picks the gold document half the time, the retrieval rank 0.8)
-            ranked = attribute(text, prep.passages, limit=len(prep.passages))
-            numbers = [1]
-            if ranked and ranked[0] != 1:
-                share = _support(text, prep.passages)
-                if share[ranked[0] - 1] >= 1.5 * share[0]:
-                    numbers = [ranked[0]]
-            text = text.rstrip() + " " + "".join(f"[{n}]" for n in numbers)
-            text, citations = extract_citations(text, prep.passages)
-        citations = citations[: max(self.settings.answer.max_citations, 1)] if citations else citations
+            share = support_shares(text, prep.passages)
+            best = max(range(len(share)), key=lambda j: (share[j], j))
+            number = best + 1 if share[best] >= 0.2 and share[best] >= 1.5 * share[0] else 1
+            text, citations = extract_citations(f"{text.rstrip()} [{number}]", prep.passages)
+        citations = citations[: self.settings.answer.max_citations]
         answer = Answer(
             text=text,
             citations=citations,
@@ -434,22 +422,15 @@ class Assistant:
 def _resolve_backends(spec: BackendSpec) -> list[ChatBackend]:
     from . import backends as registry
 
-    items: list[str | ChatBackend]
-    if spec is None or spec == "auto":
-        items = list(registry.default_backend_uris())
-    elif isinstance(spec, str):
-        items = [s.strip() for s in spec.split(",") if s.strip()]
-    elif isinstance(spec, ChatBackend):
-        items = [spec]
-    else:
-        items = list(spec)
+    if spec is None:
+        return registry.parse_backend_chain("auto")
+    if isinstance(spec, str):
+        if not spec.strip(" ,"):
+            raise ConfigurationError("no backend configured")
+        return registry.parse_backend_chain(spec)
+    if isinstance(spec, ChatBackend):
+        return [spec]
+    items = list(spec)
     if not items:
         raise ConfigurationError("no backend configured")
-    out: list[ChatBackend] = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(registry.create_backend(item))
-        else:
-            out.append(item)
-    return out
-
+    return [registry.create_backend(item) if isinstance(item, str) else item for item in items]

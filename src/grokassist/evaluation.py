@@ -25,7 +25,6 @@ and articles removed).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import string
@@ -632,8 +631,3 @@ def evaluate(
         questions=tuple(everything),
         **report,
     )
-
-
-def dump_json(data: object) -> str:
-    """Compact, stable JSON for reports."""
-    return json.dumps(data, sort_keys=False)

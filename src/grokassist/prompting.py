@@ -10,12 +10,12 @@ from .types import Citation, Message, ScoredPassage
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
-    "attribute",
     "build_messages",
     "extract_citations",
     "format_sources",
     "group_by_document",
     "rewrite_followup",
+    "support_shares",
     "verify_citations",
 ]
 
@@ -28,13 +28,16 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 _FOLLOWUP_START = re.compile(
-    r"^\s*(and|also|or|but|what about|how about|same|what if|then|so|ok|okay|and if|and for|and the|for the)\b",
+    r"^\s*(and|also|or|but|what about|how about|same|what if|then|so|ok|okay"
+    r"|and if|and for|and the|for the)\b",
     re.I,
 )
 _ANAPHORA = re.compile(r"\b(it|that|this|those|these|they|them|there|same|older|newer|other)\b", re.I)
 
 
-def group_by_document(passages: Sequence[ScoredPassage], *, max_sources: int | None = None) -> tuple[ScoredPassage, ...]:
+def group_by_document(
+    passages: Sequence[ScoredPassage], *, max_sources: int | None = None
+) -> tuple[ScoredPassage, ...]:
     """Merge the passages of each document into one source, so that ``[n]`` names a document.
 
     Sources keep the order of each document's best passage; a document's passages
@@ -126,18 +129,12 @@ def extract_citations(text: str, passages: Sequence[ScoredPassage]) -> tuple[str
     return cleaned, tuple(citations.values())
 
 
-def attribute(text: str, passages: Sequence[ScoredPassage], *, limit: int = 2) -> list[int]:
-    """Source numbers whose passages share the most terms with ``text`` (for uncited model output)."""
-    answer = set(content_terms(text))
-    if not answer:
-        return []
-    overlaps = []
-    for i, sp in enumerate(passages, start=1):
-        shared = len(answer.intersection(content_terms(sp.passage.text)))
-        if shared:
-            overlaps.append((shared / len(answer), i))
-    overlaps.sort(reverse=True)
-    return [i for score, i in overlaps[:limit] if score >= 0.2]
+def support_shares(text: str, passages: Sequence[ScoredPassage]) -> list[float]:
+    """For each passage, the share of ``text``'s content words it contains."""
+    words = set(content_terms(text))
+    if not words:
+        return [0.0] * len(passages)
+    return [len(words.intersection(content_terms(sp.passage.indexed_text()))) / len(words) for sp in passages]
 
 
 _MARKERS = re.compile(r"((?:\s*\[\d{1,2}\])+)")
