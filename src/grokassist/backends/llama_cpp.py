@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -38,6 +37,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._optional import require
+from .._paths import model_cache_dir, sha256_file
 from ..errors import BackendError, ConfigurationError, ContextLengthError
 from ..types import Chunk, Message, Usage
 from ._cache import ModelCache, SharedModel
@@ -96,21 +96,8 @@ class LlamaCppOptions(BaseModel):
     defaults: GenerationSettings = GenerationSettings(max_tokens=256, temperature=0.0)
 
 
-def default_model_dir() -> Path:
-    """``$GROKASSIST_MODEL_DIR``, else ``$XDG_CACHE_HOME/grokassist/models`` (``~/.cache/...``)."""
-    explicit = os.environ.get("GROKASSIST_MODEL_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "grokassist" / "models"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+default_model_dir = model_cache_dir
+_sha256 = sha256_file
 
 
 def _expected_sha256(package: ModuleType, name: str) -> str:
