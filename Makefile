@@ -11,10 +11,11 @@ demo:
 	$(VENV)/bin/grokassist --data-dir $(DATA) ingest examples/starlink/docs --kb starlink
 	$(VENV)/bin/grokassist --data-dir $(DATA) ask --kb starlink "$(QUESTION)"
 
-## Install the test dependencies (system and Python) and run the whole suite.
+## Install the test dependencies (system and Python), lint, type-check and run the whole suite.
 test:
 	bash scripts/install-system.sh
 	bash scripts/install.sh dev
+	$(MAKE) lint typecheck
 	$(VENV)/bin/python -m pytest
 
 install:
@@ -22,7 +23,7 @@ install:
 
 lint:
 	$(VENV)/bin/ruff check src tests bench integrations examples
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff format --check src tests bench integrations examples
 
 typecheck:
 	$(VENV)/bin/mypy

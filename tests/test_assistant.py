@@ -28,7 +28,9 @@ def test_abstains_when_the_docs_do_not_cover_it(kb: Any) -> None:
 
 
 def test_stream_yields_pieces_then_the_answer(kb: Any) -> None:
-    items = list(Assistant(kb, backend=FakeBackend(["Move the dish [1]."])).stream("How do I fix an obstruction?"))
+    items = list(
+        Assistant(kb, backend=FakeBackend(["Move the dish [1]."])).stream("How do I fix an obstruction?")
+    )
     assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Answer)
     assert "".join(items[:-1]) == "Move the dish [1]."  # type: ignore[arg-type]
     assert items[-1].citations[0].doc_id == "placement/obstructions.md"  # type: ignore[union-attr]
@@ -54,7 +56,9 @@ def test_falls_back_to_the_next_backend(kb: Any) -> None:
 
 
 def test_never_falls_back_after_text_was_streamed(kb: Any) -> None:
-    broken = FakeBackend(["Open the account page. Then two three [1]"], fail=BackendError("cut"), fail_after=5)
+    broken = FakeBackend(
+        ["Open the account page. Then two three [1]"], fail=BackendError("cut"), fail_after=5
+    )
     assistant = Assistant(kb, backend=[broken, ExtractiveBackend()])
     with pytest.raises(BackendError, match="cut"):
         list(assistant.stream("How do I pause my service?"))
@@ -73,9 +77,9 @@ def test_every_backend_failing_is_an_error(kb: Any) -> None:
 
 
 def test_uncited_model_output_is_attributed(kb: Any) -> None:
-    answer = Assistant(kb, backend=FakeBackend(["Open the account page and choose Manage subscription."])).ask(
-        "How do I pause my service?"
-    )
+    answer = Assistant(
+        kb, backend=FakeBackend(["Open the account page and choose Manage subscription."])
+    ).ask("How do I pause my service?")
     assert answer.citations and answer.citations[0].doc_id == "billing/pause.md"
     assert answer.text.endswith("]")
 
@@ -105,12 +109,17 @@ async def test_async_twins(kb: Any) -> None:
 
 
 def test_a_looping_model_is_cut_at_the_repeat(kb: Any) -> None:
-    loop = "Standby Mode pauses billing for you [1]. " + "Service status is a list of services in operation. " * 5
+    loop = (
+        "Standby Mode pauses billing for you [1]. "
+        + "Service status is a list of services in operation. " * 5
+    )
     items = list(Assistant(kb, backend=FakeBackend([loop])).stream("How do I pause my service?"))
     answer = items[-1]
     assert isinstance(answer, Answer)
     assert answer.text.count("Service status is a list") == 1
-    assert "".join(i for i in items if isinstance(i, str)).strip() == answer.text.strip() or answer.text.endswith("]")
+    assert "".join(
+        i for i in items if isinstance(i, str)
+    ).strip() == answer.text.strip() or answer.text.endswith("]")
 
 
 def test_repetition_guard_streams_complete_sentences_only() -> None:

@@ -38,7 +38,9 @@ def test_ingest_ask_json_and_kb_commands(cli_env: Path, docs_dir: Path) -> None:
     plain = _run(cli_env, "ask", "How do I pause my service?", "--kb", "shop")
     assert "Sources:" in plain.stdout and "pause.md" in plain.stdout
 
-    abstain = _run(cli_env, "ask", "What is the capital of France?", "--kb", "shop", "--json", "--fail-on-abstain")
+    abstain = _run(
+        cli_env, "ask", "What is the capital of France?", "--kb", "shop", "--json", "--fail-on-abstain"
+    )
     assert abstain.exit_code == 4 and json.loads(abstain.stdout)["abstained"] is True
 
     assert _run(cli_env, "kb", "list").stdout.split() == ["shop"]
@@ -76,7 +78,9 @@ def test_chat_is_multi_turn(cli_env: Path, docs_dir: Path) -> None:
 def test_eval_retrieval_only(cli_env: Path, tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     (ds / "docs").mkdir(parents=True)
-    (ds / "docs" / "0000.md").write_text("# Reset\n\nHold the reset button for ten seconds to reset the router.\n")
+    (ds / "docs" / "0000.md").write_text(
+        "# Reset\n\nHold the reset button for ten seconds to reset the router.\n"
+    )
     (ds / "docs" / "0001.md").write_text("# Billing\n\nInvoices are sent on the first day of each month.\n")
     queries = [
         {"id": "q0", "question": "how to reset my router", "gold": ["0000"], "answer": "hold reset"},

@@ -16,7 +16,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_environment_then_file_then_explicit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "grokassist.toml").write_text('kb = "from-file"\nbackend = "extractive:"\n[retrieval]\ntop_k = 7\n')
+    (tmp_path / "grokassist.toml").write_text(
+        'kb = "from-file"\nbackend = "extractive:"\n[retrieval]\ntop_k = 7\n'
+    )
     s = load_settings()
     assert (s.kb, s.backend, s.retrieval.top_k) == ("from-file", "extractive:", 7)
     monkeypatch.setenv("GROKASSIST_KB", "from-env")

@@ -25,7 +25,9 @@ def test_unchanged_reingest_does_no_embedding(kb: Any, embedder: Any, docs_dir: 
 
 
 def test_sync_adds_updates_and_deletes(kb: Any, embedder: Any, docs_dir: Path) -> None:
-    (docs_dir / "billing" / "pause.md").write_text("# Pause\n\nPausing is free of charge for up to six months.\n")
+    (docs_dir / "billing" / "pause.md").write_text(
+        "# Pause\n\nPausing is free of charge for up to six months.\n"
+    )
     (docs_dir / "placement" / "obstructions.md").unlink()
     (docs_dir / "travel.md").write_text("# Travel\n\nRoam anywhere on the continent with the Roam plan.\n")
     before = embedder.embedded
@@ -40,7 +42,9 @@ def test_sync_adds_updates_and_deletes(kb: Any, embedder: Any, docs_dir: Path) -
     ]
     hits = kb.search("six months pausing free", k=3)
     assert hits[0].passage.doc_id == "billing/pause.md"
-    assert all(h.passage.doc_id != "placement/obstructions.md" for h in kb.search("obstruction checker", k=10))
+    assert all(
+        h.passage.doc_id != "placement/obstructions.md" for h in kb.search("obstruction checker", k=10)
+    )
 
 
 def test_bad_files_are_reported_and_nothing_indexed_is_lost(kb: Any, docs_dir: Path) -> None:

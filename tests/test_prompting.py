@@ -48,7 +48,9 @@ def test_unsupported_citations_are_repointed_to_the_supporting_source() -> None:
     ]
     text = "Invoices arrive by email on the first day of each month [1][2]. Hold the pinhole button [2]."
     checked = verify_citations(text, passages)
-    assert checked == "Invoices arrive by email on the first day of each month [2]. Hold the pinhole button [1]."
+    assert (
+        checked == "Invoices arrive by email on the first day of each month [2]. Hold the pinhole button [1]."
+    )
     # a claim no source supports loses its marker; text without content words keeps it
     assert verify_citations("The weather is sunny today [1]", passages) == "The weather is sunny today"
     assert verify_citations("Thanks! [1]", passages) == "Thanks! [1]"

@@ -33,7 +33,8 @@ def test_status_error_carries_status_body_and_retry_after() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, grokassist; "
-        "heavy = [m for m in ('chromadb', 'onnxruntime', 'llama_cpp', 'fastapi', 'torch', 'bm25s') if m in sys.modules]; "
+        "heavy = [m for m in ('chromadb', 'onnxruntime', 'llama_cpp', 'fastapi', 'torch', 'bm25s') "
+        "if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

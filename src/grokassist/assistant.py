@@ -39,8 +39,7 @@ __all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "confidence"]
 log = logging.getLogger("grokassist")
 
 ABSTAIN_TEXT = (
-    "I don't know: our support articles don't cover that. "
-    "I can connect you with a human agent who can help."
+    "I don't know: our support articles don't cover that. I can connect you with a human agent who can help."
 )
 
 BackendSpec = str | ChatBackend | Sequence[str | ChatBackend] | None

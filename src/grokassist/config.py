@@ -22,7 +22,7 @@ from pydantic_settings import (
 
 from .errors import ConfigurationError
 
-__all__ = ["IngestSettings", "RetrievalSettings", "AnswerSettings", "Settings", "load_settings"]
+__all__ = ["AnswerSettings", "IngestSettings", "RetrievalSettings", "Settings", "load_settings"]
 
 
 def _default_data_dir() -> Path:

@@ -69,8 +69,7 @@ class MissingDependencyError(ConfigurationError):
         what = feature or package
         self.install_command = f'pip install "grokassist[{extra}]"'
         super().__init__(
-            f"{what} needs the optional dependency {package!r}; "
-            f"install it with: {self.install_command}"
+            f"{what} needs the optional dependency {package!r}; install it with: {self.install_command}"
         )
 
 

@@ -169,7 +169,9 @@ class KnowledgeBase:
             raw = json.loads(file.read_text("utf-8"))
             return {d["id"]: _Entry.model_validate(d) for d in raw["documents"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"cannot read the manifest of knowledge base {self.name!r} ({file}): {exc}") from exc
+            raise StoreError(
+                f"cannot read the manifest of knowledge base {self.name!r} ({file}): {exc}"
+            ) from exc
 
     def _write_manifest(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -348,7 +350,9 @@ class KnowledgeBase:
         if entry is None:
             return None
         text = "\n\n".join(p.text for p in self.lexical.passages() if p.doc_id == doc_id)
-        return Document(id=entry.id, text=text, title=entry.title, source=entry.source, metadata=entry.metadata)
+        return Document(
+            id=entry.id, text=text, title=entry.title, source=entry.source, metadata=entry.metadata
+        )
 
     def documents(self) -> list[str]:
         """Ids of the ingested documents."""

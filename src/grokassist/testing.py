@@ -73,7 +73,9 @@ class FakeBackend(SyncBackend):
 def _request() -> ChatRequest:
     from .types import Message, Passage, ScoredPassage
 
-    passage = Passage(id="d#0", doc_id="d", text="Restart the router by unplugging it for 30 seconds.", title="Router")
+    passage = Passage(
+        id="d#0", doc_id="d", text="Restart the router by unplugging it for 30 seconds.", title="Router"
+    )
     return ChatRequest(
         messages=(Message(role="user", content="How do I restart the router?"),),
         question="How do I restart the router?",

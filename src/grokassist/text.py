@@ -25,7 +25,7 @@ _STOP = frozenset(
     myself no nor not now of off on once only or other our ours ourselves out over own same she should so
     some such than that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves please thanks thank hi hello get got want need tell know way one also""".split()
+    yours yourself yourselves please thanks thank hi hello get got want need tell know way one also""".split()  # noqa: SIM905
 )
 
 
@@ -34,7 +34,8 @@ def _stemmer() -> object | None:
     try:
         import Stemmer  # PyStemmer
 
-        return Stemmer.Stemmer("english")
+        stemmer: object = Stemmer.Stemmer("english")
+        return stemmer
     except ImportError:  # pragma: no cover - PyStemmer is a core dependency
         return None
 

@@ -24,7 +24,9 @@ def test_retriever_returns_scored_documents_with_filters(kb: Any) -> None:
 def test_langchain_documents_can_be_ingested(settings: Any, embedder: Any) -> None:
     base = KnowledgeBase("lc", settings=settings, embedder=embedder)
     docs = [
-        LCDocument(page_content="The Mini Kit draws 25 to 40 watts.", metadata={"source": "mini.txt", "page": 1}),
+        LCDocument(
+            page_content="The Mini Kit draws 25 to 40 watts.", metadata={"source": "mini.txt", "page": 1}
+        ),
         LCDocument(page_content="Snow melt mode heats the dish.", metadata={"source": "snow.txt"}),
     ]
     report = base.ingest(*grokassist_langchain.from_langchain_documents(docs))

@@ -18,7 +18,9 @@ from .base import ChatRequest, GenerationSettings, SyncBackend
 __all__ = ["ExtractiveBackend"]
 
 # sentences about the article itself ("This page explains...") answer nothing
-_META = re.compile(r"^(this|the) (article|page|guide|section|document)\b|^in this (article|page|guide)\b", re.I)
+_META = re.compile(
+    r"^(this|the) (article|page|guide|section|document)\b|^in this (article|page|guide)\b", re.I
+)
 
 
 class ExtractiveBackend(SyncBackend):
@@ -54,7 +56,9 @@ class ExtractiveBackend(SyncBackend):
         scored: list[tuple[float, int, int]] = []
         for rank, sp in enumerate(request.passages):
             weight = 1.0 / (1.0 + 0.3 * rank)
-            heading = terms.intersection(content_terms(" ".join((sp.passage.title, *sp.passage.heading_path))))
+            heading = terms.intersection(
+                content_terms(" ".join((sp.passage.title, *sp.passage.heading_path)))
+            )
             items = split_units(sp.passage.text)
             units.append(items)
             for pos, unit in enumerate(items):
@@ -125,6 +129,7 @@ class ExtractiveBackend(SyncBackend):
             produced += len(text.split())
             yield Chunk(text=text)
         yield Chunk(finish_reason="stop", usage=Usage(prompt_tokens=0, completion_tokens=produced))
+
 
 def _heading_before(units: list[Unit], pos: int) -> str:
     """The nearest heading above ``units[pos]`` inside the passage, if any."""

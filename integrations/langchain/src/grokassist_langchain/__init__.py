@@ -77,7 +77,13 @@ def answer_to_documents(answer: Answer) -> list[LCDocument]:
     return [
         LCDocument(
             page_content=c.text,
-            metadata={"index": c.index, "doc_id": c.doc_id, "title": c.title, "source": c.source, "score": c.score},
+            metadata={
+                "index": c.index,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "source": c.source,
+                "score": c.score,
+            },
             id=c.passage_id,
         )
         for c in answer.citations
