@@ -64,10 +64,28 @@ def test_never_falls_back_after_text_was_streamed(kb: Any) -> None:
         list(assistant.stream("How do I pause my service?"))
 
 
-def test_falls_back_when_nothing_was_shown_yet(kb: Any) -> None:
+def test_ask_falls_back_even_after_the_backend_produced_text(kb: Any) -> None:
     broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=2)
     answer = Assistant(kb, backend=[broken, ExtractiveBackend()]).ask("How do I pause my service?")
+    assert answer.backend == "extractive" and "one two" not in answer.text
+
+
+def test_stream_falls_back_when_nothing_was_shown_yet(kb: Any) -> None:
+    broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=0)
+    items = list(Assistant(kb, backend=[broken, ExtractiveBackend()]).stream("How do I pause my service?"))
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.backend == "extractive"
+    assert "".join(i for i in items if isinstance(i, str)).strip() == answer.text.strip()
+
+
+async def test_aask_falls_back_even_after_the_backend_produced_text(kb: Any) -> None:
+    broken = FakeBackend(["one two three [1]"], fail=BackendError("cut"), fail_after=2)
+    assistant = Assistant(kb, backend=[broken, ExtractiveBackend()])
+    answer = await assistant.aask("How do I pause my service?")
     assert answer.backend == "extractive"
+    with pytest.raises(BackendError, match="cut"):
+        async for _ in assistant.astream("How do I pause my service?"):
+            pass
 
 
 def test_every_backend_failing_is_an_error(kb: Any) -> None:
@@ -122,11 +140,20 @@ def test_a_looping_model_is_cut_at_the_repeat(kb: Any) -> None:
     ).strip() == answer.text.strip() or answer.text.endswith("]")
 
 
-def test_repetition_guard_streams_complete_sentences_only() -> None:
+def test_repetition_guard_streams_at_once_and_holds_back_only_a_possible_repeat() -> None:
     from grokassist.assistant import RepetitionGuard
 
     guard = RepetitionGuard()
-    assert guard.feed("First sentence is here") == ""
-    assert guard.feed(". Second one") == "First sentence is here."
-    assert guard.feed(" follows now. First sentence is here.") == " Second one follows now."
+    assert guard.feed("First sentence is") == "First sentence is"  # nothing to repeat yet
+    assert guard.feed(" here. Second one") == " here. Second one"
+    assert guard.feed(" follows now. First") == " follows now."  # "First" may start a repeat
+    assert guard.feed(" sentence") == ""
+    assert guard.feed(" is here. More") == ""
     assert guard.tripped and guard.flush() == ""
+    assert guard.text == "First sentence is here. Second one follows now."
+
+    diverging = RepetitionGuard()
+    diverging.feed("Open the account page first. ")
+    assert diverging.feed("Open the") == ""
+    assert diverging.feed(" door") == "Open the door"  # no longer an earlier sentence's start
+    assert not diverging.tripped

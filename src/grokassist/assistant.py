@@ -77,8 +77,10 @@ def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
 class RepetitionGuard:
     """Detects a model stuck in a loop: a sentence of 20+ characters said twice.
 
-    ``feed`` returns the text that may still be shown; once a repeat is found,
-    :attr:`tripped` is set and everything from the repeat on is withheld.
+    ``feed`` returns the text that may be shown now; once a repeat is found,
+    :attr:`tripped` is set and everything from the repeat on is withheld. Text
+    streams through as it comes: only an unfinished sentence that is still the
+    beginning of an earlier sentence (it may become a repeat) is held back.
     """
 
     _SENTENCE = re.compile(r"[^.!?\n]{20,}[.!?\n]")
@@ -88,6 +90,10 @@ class RepetitionGuard:
         self.shown = 0
         self.tripped = False
 
+    @staticmethod
+    def _key(sentence: str) -> str:
+        return " ".join(sentence.lower().split()).strip(" .!?*")
+
     def feed(self, piece: str) -> str:
         if self.tripped:
             return ""
@@ -95,7 +101,7 @@ class RepetitionGuard:
         seen: set[str] = set()
         cut: int | None = None
         for match in self._SENTENCE.finditer(self.text):
-            key = " ".join(match.group(0).lower().split()).strip(" .!?*")
+            key = self._key(match.group(0))
             if len(key) < 20:
                 continue
             if key in seen:
@@ -105,9 +111,13 @@ class RepetitionGuard:
         if cut is not None:
             self.tripped = True
             self.text = self.text[:cut].rstrip()
-        # hold back an unfinished sentence until it is complete (it may be a repeat)
-        safe = len(self.text) if self.tripped else max(self.shown, _last_boundary(self.text))
-        out = self.text[self.shown : safe]
+            safe = len(self.text)
+        else:
+            boundary = _last_boundary(self.text)
+            partial = " ".join(self.text[boundary:].lower().split()).lstrip(" *")
+            could_repeat = partial and any(key.startswith(partial) for key in seen)
+            safe = boundary if could_repeat else len(self.text)
+        out = self.text[self.shown : max(self.shown, safe)]
         self.shown = max(self.shown, safe)
         return out
 
@@ -296,9 +306,15 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
     ) -> Answer:
-        """Answer ``question`` from the knowledge base, with citations, or abstain."""
+        """Answer ``question`` from the knowledge base, with citations, or abstain.
+
+        Nothing is shown before the answer is complete, so any backend failure
+        falls back to the next backend (``stream`` can only do that until its
+        first text piece).
+        """
+        prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
         answer: Answer | None = None
-        for item in self.stream(question, session=session, filters=filters, settings=settings):
+        for item in self._generate(prep, live=False):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -314,6 +330,10 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text pieces as they are generated, then the final :class:`Answer`."""
         prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        yield from self._generate(prep, live=True)
+
+    def _generate(self, prep: _Prepared, *, live: bool) -> Iterator[str | Answer]:
+        """Text pieces (when ``live``) and the answer; falls back while nothing was shown."""
         if prep.request is None:
             answer = self._abstain(prep)
             yield answer.text
@@ -327,14 +347,14 @@ class Assistant:
             try:
                 for chunk in chunks:
                     shown = guard.feed(chunk.text) if chunk.text else ""
-                    if shown:
+                    if shown and live:
                         yield shown
                     usage = chunk.usage or usage
                     if guard.tripped:
                         log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
                         break
             except BackendError as exc:
-                if guard.shown:  # never fall back after text reached the caller
+                if guard.shown and live:  # never fall back after text reached the caller
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
@@ -344,7 +364,7 @@ class Assistant:
                 if close is not None:
                     close()
             rest = guard.flush()
-            if rest:
+            if rest and live:
                 yield rest
             yield self._finish(prep, guard.text, backend.name, usage)
             return
@@ -361,8 +381,11 @@ class Assistant:
         settings: GenerationSettings | None = None,
     ) -> Answer:
         """Async twin of :meth:`ask`."""
+        prep = await anyio.to_thread.run_sync(
+            lambda: self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        )
         answer: Answer | None = None
-        async for item in self.astream(question, session=session, filters=filters, settings=settings):
+        async for item in self._agenerate(prep, live=False):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -380,6 +403,11 @@ class Assistant:
         prep = await anyio.to_thread.run_sync(
             lambda: self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
         )
+        async for item in self._agenerate(prep, live=True):
+            yield item
+
+    async def _agenerate(self, prep: _Prepared, *, live: bool) -> AsyncIterator[str | Answer]:
+        """Async twin of :meth:`_generate`."""
         if prep.request is None:
             answer = self._abstain(prep)
             yield answer.text
@@ -394,14 +422,14 @@ class Assistant:
             try:
                 async for chunk in stream:
                     shown = guard.feed(chunk.text) if chunk.text else ""
-                    if shown:
+                    if shown and live:
                         yield shown
                     usage = chunk.usage or usage
                     if guard.tripped:
                         log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
                         break
             except BackendError as exc:
-                if guard.shown:
+                if guard.shown and live:
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
@@ -411,7 +439,7 @@ class Assistant:
                 if aclose is not None:
                     await aclose()
             rest = guard.flush()
-            if rest:
+            if rest and live:
                 yield rest
             yield self._finish(prep, guard.text, backend.name, usage)
             return
