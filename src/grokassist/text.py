@@ -41,13 +41,22 @@ def _stemmer() -> object | None:
 
 
 def content_terms(text: str) -> list[str]:
-    """Lower-cased, stemmed words of ``text`` without stop words."""
+    """Lower-cased, stemmed words of ``text`` without stop words.
+
+    Results are cached: the same retrieved passages are analysed for every
+    question that finds them (confidence, extraction, citation checks).
+    """
+    return list(_content_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _content_terms(text: str) -> tuple[str, ...]:
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
     words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
     stemmer = _stemmer()
     if stemmer is None:
-        return words
-    return list(stemmer.stemWords(words))  # type: ignore[attr-defined]
+        return tuple(words)
+    return tuple(stemmer.stemWords(words))  # type: ignore[attr-defined]
 
 
 def strip_markdown(text: str) -> str:

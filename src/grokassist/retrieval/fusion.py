@@ -59,7 +59,7 @@ def rrf(
         dense = seen.get(0)
         lexical = seen.get(1)
         out.append(
-            ScoredPassage(
+            ScoredPassage.model_construct(  # trusted values: skip validation on the hot path
                 passage=passages[pid],
                 score=fused[pid],
                 dense_score=dense[0] if dense else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Literal
 
 from ..types import DocumentHit, Passage, ScoredPassage
@@ -143,6 +144,13 @@ class HybridRetriever:
 _TIE_EPSILON = 1e-6
 
 
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> frozenset[str]:
+    from .lexical import tokenize
+
+    return frozenset(tokenize(text))
+
+
 def _break_ties(query: str, fused: list[ScoredPassage]) -> list[ScoredPassage]:
     """Order passages of equal fused score by how many query terms their title and headings share.
 
@@ -154,15 +162,13 @@ def _break_ties(query: str, fused: list[ScoredPassage]) -> list[ScoredPassage]:
     """
     if len(fused) < 2:
         return fused
-    from .lexical import tokenize
-
-    terms = set(tokenize(query))
+    terms = _terms(query)
     if not terms:
         return fused
     out = []
     for sp in fused:
-        head = set(tokenize(" ".join((sp.passage.title, *sp.passage.heading_path))))
+        head = _terms(" ".join((sp.passage.title, *sp.passage.heading_path)))
         bonus = _TIE_EPSILON * len(terms & head) / len(terms)
-        out.append(sp.model_copy(update={"score": sp.score + bonus}) if bonus else sp)
+        out.append(sp.model_copy(update={"score": sp.score + bonus}, deep=False) if bonus else sp)
     out.sort(key=lambda sp: -sp.score)
     return out

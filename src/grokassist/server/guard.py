@@ -65,6 +65,10 @@ class OutputGuard:
         self._secrets = sorted(
             {s.strip() for s in secrets if len(s.strip()) >= _MIN_SECRET}, key=len, reverse=True
         )
+        # one compiled alternation (longest first) instead of a pattern per secret per call
+        self._redactor = (
+            re.compile("|".join(re.escape(s) for s in self._secrets), re.I) if self._secrets else None
+        )
         # a long secret is spotted by its opening, which keeps the stream's holdback short
         self._squashed = [_squash(s)[:_PREFIX] for s in self._secrets]
         #: characters a stream holds back: a secret may still be completing there
@@ -89,8 +93,8 @@ class OutputGuard:
 
     def redact(self, text: str) -> str:
         """``text`` with secrets replaced by :data:`REDACTED` (all of it if it quotes the prompt)."""
-        for secret in self._secrets:
-            text = re.sub(re.escape(secret), REDACTED, text, flags=re.I)
+        if self._redactor is not None:
+            text = self._redactor.sub(REDACTED, text)
         if self.violation(text):
             return REDACTED
         return text
