@@ -14,6 +14,7 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── EmbeddingError              the embedding model failed or is missing
     │   ├── StoreError                  the vector store failed or is unreachable
     │   └── KnowledgeBaseNotFoundError
+    ├── SessionStoreError               the server's session/feedback store failed (Redis down, SQLite locked)
     ├── BackendError                    a model backend failed
     │   ├── BackendConnectionError      could not connect
     │   ├── BackendTimeoutError         no answer within the timeout
@@ -45,6 +46,7 @@ __all__ = [
     "RateLimitError",
     "RetrievalError",
     "RobotError",
+    "SessionStoreError",
     "StoreError",
     "StructuredOutputError",
     "TicketingError",
@@ -104,6 +106,13 @@ class StoreError(RetrievalError):
 
 class KnowledgeBaseNotFoundError(RetrievalError):
     """No knowledge base of that name exists."""
+
+
+class SessionStoreError(GrokAssistError):
+    """The store of the server's sessions, answers and feedback failed or cannot be reached.
+
+    The HTTP service answers it with 503 (``store_unavailable``) and reports it in ``/readyz``.
+    """
 
 
 class BackendError(GrokAssistError):

@@ -1,4 +1,9 @@
-"""In-memory conversation sessions, bounded in count and length."""
+"""Conversation sessions, bounded in count and length.
+
+:class:`SessionStore` keeps them in this process's memory; the HTTP service's stores
+(:mod:`grokassist.server.store`) subclass it to keep them in SQLite or Redis, shared by
+its workers and replicas.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from grokassist.backends.base import ChatRequest, SyncBackend
 from grokassist.knowledge import KnowledgeBase
 from grokassist.server.app import create_app
 from grokassist.server.settings import ServerSettings
-from grokassist.server.store import ServerStore
+from grokassist.server.store import open_store
 from grokassist.types import Chunk
 
 from .conftest import API_KEY, OTHER_KEY, AppFactory
@@ -151,7 +151,7 @@ def test_feedback_is_stored_with_the_answer_it_rates(client: TestClient, tmp_pat
         "/v1/feedback", json={"answer_id": answer["answer_id"], "helpful": False, "comment": "too short"}
     )
     assert r.status_code == 200 and r.json()["status"] == "recorded"
-    store = ServerStore(tmp_path / "server")
+    store = open_store(folder=tmp_path / "server")
     row = store.feedback(answer["answer_id"])
     store.close()
     assert row is not None
@@ -185,7 +185,7 @@ def test_escalation_goes_to_the_local_outbox_with_the_transcript(client: TestCli
     )
     assert r.status_code == 202, r.text
     escalation_id = r.json()["escalation_id"]
-    store = ServerStore(tmp_path / "server")
+    store = open_store(folder=tmp_path / "server")
     pending = store.pending_escalations()
     store.close()
     assert [e.id for e in pending] == [escalation_id]
@@ -222,6 +222,7 @@ def test_health_readiness_metrics_and_openapi(client: TestClient) -> None:
         "backends": "ok",
         "store": "ok",
     }
+    assert ready.json()["store"] == "sqlite"
     client.post("/v1/ask", json={"question": "How do I pause my service?"})
     metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")

@@ -24,7 +24,7 @@ from grokassist.assistant import Assistant
 from grokassist.backends.base import ChatRequest
 from grokassist.backends.extractive import ExtractiveBackend
 from grokassist.knowledge import KnowledgeBase
-from grokassist.server.store import ServerStore
+from grokassist.server.store import open_store
 from grokassist.types import Chunk
 
 from .conftest import AppFactory
@@ -185,7 +185,7 @@ def test_widget_streams_cites_rates_and_escalates(
             )
             browser.close()
 
-    store = ServerStore(tmp_path / "server")
+    store = open_store(folder=tmp_path / "server")
     try:
         rated = store.feedback(answer_id)
         assert rated is not None and rated["helpful"] is True and "pinhole" in rated["text"]

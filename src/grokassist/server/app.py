@@ -7,9 +7,9 @@ with no stack trace; unexpected ones are logged here.
 
 import json
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
+from functools import partial
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -30,7 +30,7 @@ from .schemas import (
     SessionResponse,
 )
 from .security import BodyLimitMiddleware, BodyTooLarge, Client
-from .service import NOT_FOUND_SESSION, ApiError, Final, Service, public_source
+from .service import ApiError, Final, Service, public_source
 from .settings import ServerSettings
 
 require("fastapi", extra="server", feature="grokassist serve")
@@ -51,26 +51,33 @@ __all__ = ["create_app"]
 log = logging.getLogger("grokassist.server")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 429, 502, 504)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 429, 502, 503, 504)
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from GROKASSIST_SERVER_API_KEYS")
 
 
-def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> FastAPI:
-    """The HTTP service over ``assistant``."""
+def create_app(
+    assistant: Assistant, settings: ServerSettings | None = None, *, close_assistant: bool = False
+) -> FastAPI:
+    """The HTTP service over ``assistant`` (closed with the app if ``close_assistant``)."""
     settings = settings or ServerSettings()
     svc = Service(assistant, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # load the embedder, indexes and backends before the first request
+        for step in (partial(_warm_up, assistant), svc.store.ping):
+            try:
+                await anyio.to_thread.run_sync(step)
+            except GrokAssistError as exc:  # /readyz reports it
+                log.warning("not ready: %s", exc)
         try:
-            await anyio.to_thread.run_sync(_warm_up, assistant)
-        except GrokAssistError as exc:  # /readyz reports it
-            log.warning("warm-up failed: %s", exc)
-        yield
-        svc.close()
+            yield
+        finally:
+            svc.close()
+            if close_assistant:
+                await assistant.aclose()
 
     app = FastAPI(
         title="grokassist",
@@ -85,7 +92,8 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
     ) -> Client:
         own = f"{request.url.scheme}://{request.url.netloc}"
         host = request.client.host if request.client else None
-        return svc.authorize(request.headers.get("authorization"), request.headers.get("origin"), own, host)
+        headers = request.headers
+        return await svc.authorize(headers.get("authorization"), headers.get("origin"), own, host)
 
     Caller = Annotated[Client, Depends(authorize)]
 
@@ -98,7 +106,7 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
         Without ``session_id`` a new session is started; pass the returned id to continue it.
         """
         svc.check_question(body.question)
-        session = svc.session_for(client, body.session_id)
+        session = await svc.session_for(client, body.session_id)
         final = await svc.answer(body.question, session=session, filters=body.filters)
         svc.count(final.answer, "ask")
         answer_id = await svc.record(client, final.answer)
@@ -121,7 +129,7 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
         or ``error`` ``{"error": {...}}``.
         """
         svc.check_question(body.question)
-        session = svc.session_for(client, body.session_id)
+        session = await svc.session_for(client, body.session_id)
         base_url = str(request.base_url)
 
         async def events() -> AsyncIterator[dict[str, str]]:
@@ -151,14 +159,14 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
     @app.post("/v1/sessions", tags=["sessions"], status_code=201, responses=ERRORS)
     async def create_session(client: Caller) -> SessionResponse:
         """Start a session (``/v1/ask`` also starts one when given no ``session_id``)."""
-        return SessionResponse(session_id=svc.sessions.create(client.id), expires_in=settings.session_ttl_s)
+        session_id = await svc.call(svc.store.create_session, client.id)
+        return SessionResponse(session_id=session_id, expires_in=settings.session_ttl_s)
 
     @app.get("/v1/sessions/{session_id}", tags=["sessions"], responses=ERRORS)
     async def get_session(session_id: str, client: Caller) -> HistoryResponse:
         """The conversation so far: only for the client that started the session."""
-        if not svc.sessions.lookup(session_id, client.id):
-            raise ApiError(404, "session_not_found", NOT_FOUND_SESSION)
-        messages = assistant.history(session_id)
+        await svc.own_session(client, session_id)
+        messages = await svc.call(assistant.history, session_id)
         return HistoryResponse(
             session_id=session_id,
             messages=[HistoryMessage(role=m.role, content=svc.guard.clean(m.content)) for m in messages],
@@ -167,9 +175,8 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
     @app.delete("/v1/sessions/{session_id}", tags=["sessions"], status_code=204, responses=ERRORS)
     async def delete_session(session_id: str, client: Caller) -> Response:
         """End a session and forget its history."""
-        if not svc.sessions.lookup(session_id, client.id):
-            raise ApiError(404, "session_not_found", NOT_FOUND_SESSION)
-        svc.sessions.drop(session_id)
+        await svc.own_session(client, session_id)
+        await svc.call(svc.store.drop_session, session_id)
         return Response(status_code=204)
 
     # -- feedback and escalation -----------------------------------------------------
@@ -178,9 +185,7 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
     async def feedback(body: FeedbackRequest, client: Caller) -> dict[str, str]:
         """Rate an answer (helpful or not, optional comment); stored with the answer."""
         await _own_answer(svc, body.answer_id, client)
-        await anyio.to_thread.run_sync(
-            svc.store.set_feedback, body.answer_id, client.id, body.helpful, body.comment
-        )
+        await svc.call(svc.store.set_feedback, body.answer_id, client.id, body.helpful, body.comment)
         svc.metrics.feedback.labels(str(body.helpful).lower()).inc()
         return {"status": "recorded", "answer_id": body.answer_id}
 
@@ -191,23 +196,21 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
             raise ApiError(422, "invalid_request", "give a session_id, an answer_id or a reason")
         transcript = []
         if body.session_id:
-            if not svc.sessions.lookup(body.session_id, client.id):
-                raise ApiError(404, "session_not_found", NOT_FOUND_SESSION, param="session_id")
+            await svc.own_session(client, body.session_id, param="session_id")
             transcript = [
                 m.model_copy(update={"content": svc.guard.clean(m.content)})
-                for m in assistant.history(body.session_id)
+                for m in await svc.call(assistant.history, body.session_id)
             ]
         if body.answer_id:
             await _own_answer(svc, body.answer_id, client)
-        escalation_id = await anyio.to_thread.run_sync(
-            lambda: svc.store.add_escalation(
-                client.id,
-                transcript,
-                session_id=body.session_id,
-                answer_id=body.answer_id,
-                reason=body.reason,
-                contact=body.contact,
-            )
+        escalation_id = await svc.call(
+            svc.store.add_escalation,
+            client.id,
+            transcript,
+            session_id=body.session_id,
+            answer_id=body.answer_id,
+            reason=body.reason,
+            contact=body.contact,
         )
         svc.metrics.escalations.inc()
         return EscalateResponse(
@@ -265,12 +268,14 @@ def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> 
 
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
     async def readyz() -> JSONResponse:
-        """Readiness: the knowledge base has documents, the backends load, the store opens."""
+        """Readiness: the knowledge base has documents, the backends load, the store answers.
+
+        ``store`` names the kind of session store (``memory``, ``sqlite`` or ``redis``).
+        """
         checks = await anyio.to_thread.run_sync(_readiness, svc)
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
-        )
+        body = {"status": "ready" if ready else "not_ready", "store": svc.store.kind, "checks": checks}
+        return JSONResponse(body, 200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics() -> Response:
@@ -329,14 +334,14 @@ def _readiness(svc: Service) -> dict[str, str]:
     except GrokAssistError as exc:
         checks["backends"] = f"failed: {exc}"
     try:
-        svc.store.answer_owner("ans_readiness-probe")
-    except sqlite3.Error as exc:
+        svc.store.ping()
+    except GrokAssistError as exc:
         checks["store"] = f"failed: {exc}"
     return checks
 
 
 async def _own_answer(svc: Service, answer_id: str, client: Client) -> None:
-    owner = await anyio.to_thread.run_sync(svc.store.answer_owner, answer_id)
+    owner = await svc.call(svc.store.answer_owner, answer_id)
     if owner is None or owner != client.id:
         raise ApiError(404, "answer_not_found", "unknown answer id", param="answer_id")
 

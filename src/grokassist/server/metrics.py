@@ -50,6 +50,9 @@ class Metrics:
         self.backend_errors = p.Counter(
             "grokassist_backend_errors", "Requests failed by the model backends", ["type"], registry=r
         )
+        self.store_errors = p.Counter(
+            "grokassist_store_errors", "Requests failed by the session store (answered 503)", registry=r
+        )
         self.rate_limited = p.Counter("grokassist_rate_limited", "Requests answered 429", registry=r)
         self.guard_blocks = p.Counter(
             "grokassist_guard_blocks", "Answers withheld by the output guard", ["reason"], registry=r

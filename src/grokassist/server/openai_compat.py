@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
@@ -78,11 +79,11 @@ def openai_router(
             seed=body.seed,
         )
         if body.session_id:
-            session, ephemeral = svc.session_for(client, body.session_id), False
+            session, ephemeral = await svc.session_for(client, body.session_id), False
         else:  # a throw-away session carries the history the client sent
             session, ephemeral = "oai-" + secrets.token_urlsafe(16), True
             if history:
-                svc.assistant.sessions.append(session, *history)
+                await svc.call(svc.assistant.sessions.append, session, *history)
 
         async def finish(final: Final) -> tuple[AskResponse, dict[str, Any]]:
             svc.count(final.answer, "chat_completions")
@@ -99,7 +100,7 @@ def openai_router(
                 final = await svc.answer(question, session=session, filters=body.filters, settings=gen)
             finally:
                 if ephemeral:
-                    svc.assistant.sessions.clear(session)
+                    await svc.call(svc.assistant.sessions.clear, session)
             resp, ext = await finish(final)
             content = resp.text + _footer(resp, svc.settings.openai_sources_footer)
             usage = _usage(final.answer)
@@ -163,7 +164,8 @@ def openai_router(
             finally:
                 await stream.aclose()
                 if ephemeral:
-                    svc.assistant.sessions.clear(session)
+                    with anyio.CancelScope(shield=True):  # also when the client went away
+                        await svc.call(svc.assistant.sessions.clear, session)
 
         return EventSourceResponse(events(), ping=15)
 

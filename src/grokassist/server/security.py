@@ -12,12 +12,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "BodyLimitMiddleware",
     "BodyTooLarge",
     "Client",
+    "Limiter",
     "RateLimiter",
     "SessionRegistry",
     "key_fingerprint",
@@ -44,8 +45,17 @@ class Client:
     authenticated: bool
 
 
+class Limiter(Protocol):
+    """Token buckets by key (:class:`RateLimiter` here; ``RedisRateLimiter`` shared by replicas)."""
+
+    def acquire(self, key: str) -> float:
+        """Take one token: ``0.0`` if allowed, else the seconds to wait for the next one."""
+        ...
+
+
 class RateLimiter:
-    """A token bucket per client: ``burst`` requests at once, refilled at ``rate`` per second.
+    """A token bucket per client, in this process: ``burst`` requests at once, refilled
+    at ``rate`` per second.
 
     The least recently seen clients are forgotten past ``max_clients`` (a
     forgotten client starts again with a full bucket).

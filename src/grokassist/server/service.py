@@ -9,31 +9,33 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import anyio
 
 from ..assistant import Assistant
 from ..backends.base import GenerationSettings
-from ..errors import BackendError, BackendTimeoutError, ConfigurationError
+from ..errors import BackendError, BackendTimeoutError, ConfigurationError, SessionStoreError
 from ..types import Action, Answer
 from .guard import WITHHELD_TEXT, OutputGuard, environment_secrets
 from .metrics import Metrics
 from .schemas import ActionOut, AskResponse, CitationOut
-from .security import Client, RateLimiter, SessionRegistry, key_fingerprint, retry_after_header
+from .security import Client, key_fingerprint, retry_after_header
 from .settings import ServerSettings
-from .store import ServerStore
+from .store import open_store
 
 __all__ = ["ApiError", "Final", "Service", "public_source"]
 
 log = logging.getLogger("grokassist.server")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
@@ -71,21 +73,33 @@ NOT_FOUND_SESSION = (
 )
 
 
+STORE_UNAVAILABLE = "the session store is unavailable; please try again in a moment"
+
+
 class Service:
-    """The state of one app."""
+    """The state of one app.
+
+    Sessions, history, answers and feedback live in the store named by
+    ``settings.store_url``, so that workers and replicas sharing it serve any
+    conversation; the assistant's ``sessions`` becomes the store's history.
+    """
 
     def __init__(self, assistant: Assistant, settings: ServerSettings) -> None:
         self.assistant = assistant
         self.settings = settings
         self.metrics = Metrics()
-        self.limiter = RateLimiter(settings.rate_limit_per_minute / 60.0, settings.rate_limit_burst)
-        self.sessions = SessionRegistry(
+        self.store = open_store(
+            settings.store_url,
+            folder=settings.data_dir or Path(assistant.settings.data_dir) / "server",
             ttl_s=settings.session_ttl_s,
             max_sessions=settings.max_sessions,
-            on_expire=assistant.sessions.clear,
+            max_messages=assistant.sessions.max_messages,
+            conversations=assistant.sessions,
         )
-        folder = settings.data_dir or Path(assistant.settings.data_dir) / "server"
-        self.store = ServerStore(folder)
+        assistant.sessions = self.store.conversations
+        self.limiter = self.store.rate_limiter(
+            settings.rate_limit_per_minute / 60.0, settings.rate_limit_burst
+        )
         self._keys = [(k.encode(), key_fingerprint(k)) for k in settings.key_values()]
         secrets = [*settings.key_values(), *(s.get_secret_value() for s in settings.guard_secrets)]
         if settings.guard_env_secrets:
@@ -98,16 +112,20 @@ class Service:
     def close(self) -> None:
         self.store.close()
 
+    async def call(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``work(*args, **kwargs)`` in a worker thread (store calls may wait on disk or network)."""
+        return await anyio.to_thread.run_sync(partial(work, *args, **kwargs))
+
     # -- who is calling --------------------------------------------------------------
 
-    def authorize(
+    async def authorize(
         self, authorization: str | None, origin: str | None, own_origin: str, host: str | None
     ) -> Client:
         """Identify the caller, check its key and origin, and take a rate-limit token."""
         client = self._identify(authorization, host)
         if origin is not None and not self.origin_allowed(origin, own_origin):
             raise ApiError(403, "origin_not_allowed", f"pages on {origin} may not call this API")
-        wait = self.limiter.acquire(client.id)
+        wait = await self.call(self.limiter.acquire, client.id)
         if wait > 0:
             self.metrics.rate_limited.inc()
             raise ApiError(
@@ -149,13 +167,17 @@ class Service:
 
     # -- sessions ----------------------------------------------------------------------
 
-    def session_for(self, client: Client, session_id: str | None) -> str:
+    async def session_for(self, client: Client, session_id: str | None) -> str:
         """The caller's session ``session_id`` (404 if not theirs), or a new one."""
         if session_id is None:
-            return self.sessions.create(client.id)
-        if not self.sessions.lookup(session_id, client.id):
-            raise ApiError(404, "session_not_found", NOT_FOUND_SESSION, param="session_id")
+            return await self.call(self.store.create_session, client.id)
+        await self.own_session(client, session_id, param="session_id")
         return session_id
+
+    async def own_session(self, client: Client, session_id: str, *, param: str | None = None) -> None:
+        """404 unless ``session_id`` is live and the caller's."""
+        if not await self.call(self.store.owns_session, session_id, client.id):
+            raise ApiError(404, "session_not_found", NOT_FOUND_SESSION, param=param)
 
     def client_error(self, exc: BaseException) -> ApiError:
         """The error the client sees for ``exc`` (counted, and logged with its trace when unexpected)."""
@@ -168,6 +190,10 @@ class Service:
             self.metrics.backend_errors.labels(type(exc).__name__).inc()
             log.warning("backend error: %s", exc)
             return ApiError(502, "backend_error", "the answering service failed; please try again later")
+        if isinstance(exc, SessionStoreError):
+            self.metrics.store_errors.inc()
+            log.warning("session store error: %s", exc)
+            return ApiError(503, "store_unavailable", STORE_UNAVAILABLE, headers={"Retry-After": "5"})
         if isinstance(exc, ConfigurationError):
             log.error("configuration error while answering: %s", exc)
             return ApiError(500, "configuration_error", "the service is misconfigured")
@@ -215,7 +241,7 @@ class Service:
 
     async def record(self, client: Client, answer: Answer) -> str:
         """Store the answer (in a worker thread); returns its id."""
-        return await anyio.to_thread.run_sync(self.store.add_answer, client.id, answer)
+        return await self.call(self.store.add_answer, client.id, answer)
 
     def response(
         self, answer: Answer, answer_id: str, session: str, base_url: str, guarded: bool

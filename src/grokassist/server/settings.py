@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..errors import ConfigurationError
+
 __all__ = ["ServerSettings"]
 
 
@@ -41,7 +43,13 @@ class ServerSettings(BaseSettings):
     #: Sessions expire after this much idle time; the oldest are evicted past ``max_sessions``.
     session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
     max_sessions: int = Field(default=10_000, gt=0)
-    #: Where answers, feedback and the escalation outbox live (default: ``<data_dir>/server``).
+    #: Where sessions, conversation history, answers, feedback and the escalation outbox live,
+    #: shared by every worker and replica that names the same store: ``sqlite:`` (the default:
+    #: a file in ``data_dir``; one host), ``sqlite:///path/to/file.sqlite3``,
+    #: ``redis://host:6379/0`` (several hosts; rate limits are shared too) or ``memory:``
+    #: (this process only).
+    store_url: str | None = None
+    #: The folder of the default SQLite store (default: ``<grokassist data_dir>/server``).
     data_dir: Path | None = None
     #: Model id shown by ``/v1/models`` (default: ``grokassist-<kb name>``).
     model_name: str | None = None
@@ -62,6 +70,19 @@ class ServerSettings(BaseSettings):
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ValueError(f"CORS origin {origin!r} must look like https://host[:port]")
         return cleaned
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from .store import store_kind
+
+        try:
+            store_kind(value)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from exc
+        return value.strip()
 
     def key_values(self) -> list[str]:
         """The API keys in clear."""
