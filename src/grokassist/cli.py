@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import Settings, load_settings
-from .errors import GrokAssistError
+from .errors import ConfigurationError, GrokAssistError
 from .types import Answer
 
 app = typer.Typer(
@@ -409,20 +409,45 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; they share the store (not memory:).")
+    ] = 1,
 ) -> None:
     """Serve the support widget's HTTP API (REST, SSE, OpenAI-compatible) over a knowledge base.
 
-    API keys, CORS origins and rate limits come from GROKASSIST_SERVER_* variables (docs/widget.md).
+    API keys, CORS origins, rate limits and the session store (GROKASSIST_SERVER_STORE_URL)
+    come from GROKASSIST_SERVER_* variables (docs/widget.md).
     """
+    from pydantic import ValidationError
+
     from .knowledge import KnowledgeBase
-    from .server import run
+    from .server import ServerSettings, check_workers, run
 
     with _errors():
         settings = _settings(kb=kb, backend=backend)
+        try:
+            server_settings = ServerSettings()
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid GROKASSIST_SERVER_* settings:\n{exc}") from exc
+        check_workers(server_settings, workers)
         base = KnowledgeBase(kb, settings=settings, create=False)
-        base.warm_up()
-        err.print(f"serving knowledge base {base.name!r} ({len(base)} documents) on http://{host}:{port}")
-        run(host, port, base, settings.backend, settings=settings, log_level=log_level)
+        documents = len(base)
+        if workers > 1:  # each worker opens the knowledge base itself
+            base.close()
+        else:
+            base.warm_up()
+        where = f"http://{host}:{port}" + (f" with {workers} workers" if workers > 1 else "")
+        err.print(f"serving knowledge base {base.name!r} ({documents} documents) on {where}")
+        run(
+            host,
+            port,
+            base if workers == 1 else base.name,
+            settings.backend,
+            settings=settings,
+            server_settings=server_settings,
+            log_level=log_level,
+            workers=workers,
+        )
 
 
 def main() -> None:

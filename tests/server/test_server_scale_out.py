@@ -1,21 +1,31 @@
 """Scale-out: replicas that share a store serve any conversation; limits hold across them;
-a store that is down is answered 503."""
+a store that is down is answered 503; ``grokassist serve --workers 2`` runs two processes."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from grokassist.assistant import Assistant
+from grokassist.config import Settings
 from grokassist.knowledge import KnowledgeBase
-from grokassist.server import ServerSettings, create_app
+from grokassist.server import ServerSettings, create_app, run
 from grokassist.server.store import ServerStore
 
 from .conftest import API_KEY, OTHER_KEY
-from .redis_server import MISSING, REDIS_SERVER, RedisServer
+from .redis_server import MISSING, REDIS_SERVER, RedisServer, free_port
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 OTHER = {"Authorization": f"Bearer {OTHER_KEY}"}
@@ -131,3 +141,92 @@ def test_redis_going_down_is_answered_503(knowledge_base: KnowledgeBase, tmp_pat
             assert ready.status_code == 503 and ready.json()["store"] == "redis"
             assert ready.json()["checks"]["store"].startswith("failed: the Redis store at 127.0.0.1:")
             assert "grokassist_store_errors_total 4.0" in client.get("/metrics").text
+
+
+def test_several_workers_need_a_shared_store(tmp_path: Path) -> None:
+    from grokassist.cli import app as cli
+    from grokassist.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="needs a store that the workers share"):
+        run(workers=2, server_settings=ServerSettings(store_url="memory:"))
+    result = CliRunner().invoke(
+        cli, ["serve", "--workers", "2"], env={"GROKASSIST_SERVER_STORE_URL": "memory:"}
+    )
+    assert result.exit_code != 0
+    assert "--workers 2 needs a store that the workers share" in result.output
+    assert "GROKASSIST_SERVER_STORE_URL" in result.output
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes uvicorn spawned (not multiprocessing's resource tracker)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    children = [int(p) for p in path.read_text().split()] if path.exists() else []
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.fixture
+def served(settings: Settings, knowledge_base: KnowledgeBase, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """``grokassist serve --workers 2`` over the test knowledge base (default SQLite store)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "GROKASSIST_DATA_DIR": str(settings.data_dir),
+        "GROKASSIST_BACKEND": "extractive:",
+        "GROKASSIST_SERVER_API_KEYS": f'["{API_KEY}"]',
+    }
+    log = (tmp_path / "serve.log").open("w")
+    cmd = [sys.executable, "-m", "grokassist.cli", "serve", "--kb", knowledge_base.name, "--port", str(port)]
+    server = subprocess.Popen(
+        [*cmd, "--workers", "2", "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "grokassist serve did not become ready"
+            time.sleep(0.1)
+        yield url, server.pid
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.mark.integration
+def test_serve_with_two_workers_shares_sessions_between_processes(served: tuple[str, int]) -> None:
+    url, pid = served
+    workers = _workers(pid)
+    assert len(workers) == 2, workers
+
+    ask = httpx.post(f"{url}/v1/ask", json={"question": RESET}, headers=AUTH, timeout=30)
+    assert ask.status_code == 200, ask.text
+    sid = ask.json()["session_id"]
+
+    # every read on a new connection, which the kernel hands to either worker, finds the session;
+    # each worker counts the reads it served: a count between 0 and all of them means both did
+    labels = 'method="GET",route="/v1/sessions/{session_id}",status="200"'
+    counter = re.compile(re.escape(f"grokassist_http_requests_total{{{labels}}} ") + r"(\S+)")
+    reads, counts = 0, set[int]()
+    for _ in range(10):
+        for _ in range(10):
+            r = httpx.get(f"{url}/v1/sessions/{sid}", headers=AUTH, timeout=10)
+            assert r.status_code == 200 and r.json()["messages"][0]["content"] == RESET
+            reads += 1
+        for _ in range(5):
+            found = counter.search(httpx.get(f"{url}/metrics", timeout=10).text)
+            counts.add(int(float(found.group(1))) if found else 0)
+        if any(0 < c < reads for c in counts):
+            break
+        counts.clear()
+    assert any(0 < c < reads for c in counts), f"one worker served all {reads} reads: {counts}"
+    assert _workers(pid) == workers
