@@ -27,7 +27,13 @@ class RedisServer:
         assert REDIS_SERVER is not None, MISSING
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, on the same port, empty)."""
+        folder = self.folder
         options = {
             "--port": str(self.port),
             "--bind": "127.0.0.1",

@@ -117,7 +117,7 @@ def test_rate_limits_hold_across_replicas_with_redis(knowledge_base: KnowledgeBa
 
 @pytest.mark.integration
 @pytest.mark.skipif(REDIS_SERVER is None, reason=MISSING)
-def test_redis_going_down_is_answered_503(knowledge_base: KnowledgeBase, tmp_path: Path) -> None:
+def test_redis_down_is_answered_503_until_it_is_back(knowledge_base: KnowledgeBase, tmp_path: Path) -> None:
     with RedisServer(tmp_path / "redis") as redis_server:
         (app,) = replicas(knowledge_base, redis_server.url, count=1)
         with TestClient(app) as client:
@@ -141,6 +141,10 @@ def test_redis_going_down_is_answered_503(knowledge_base: KnowledgeBase, tmp_pat
             assert ready.status_code == 503 and ready.json()["store"] == "redis"
             assert ready.json()["checks"]["store"].startswith("failed: the Redis store at 127.0.0.1:")
             assert "grokassist_store_errors_total 4.0" in client.get("/metrics").text
+
+            redis_server.start()  # back (empty: no persistence): the app recovers by itself
+            assert client.get("/readyz").status_code == 200
+            assert client.post("/v1/sessions", headers=AUTH).status_code == 201
 
 
 def test_several_workers_need_a_shared_store(tmp_path: Path) -> None:
