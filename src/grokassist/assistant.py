@@ -409,7 +409,8 @@ class Assistant:
     async def _agenerate(self, prep: _Prepared, *, live: bool) -> AsyncIterator[str | Answer]:
         """Async twin of :meth:`_generate`."""
         if prep.request is None:
-            answer = self._abstain(prep)
+            # the session store may be a database: keep its write off the event loop
+            answer = await anyio.to_thread.run_sync(self._abstain, prep)
             yield answer.text
             yield answer
             return
@@ -441,7 +442,7 @@ class Assistant:
             rest = guard.flush()
             if rest and live:
                 yield rest
-            yield self._finish(prep, guard.text, backend.name, usage)
+            yield await anyio.to_thread.run_sync(self._finish, prep, guard.text, backend.name, usage)
             return
         raise BackendError("every backend failed: " + "; ".join(errors))
 

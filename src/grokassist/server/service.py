@@ -316,16 +316,26 @@ class Service:
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
     ) -> Final:
-        """The collected :meth:`answer_stream`; any failure becomes an :class:`ApiError`."""
-        stream = self.answer_stream(question, session=session, filters=filters, settings=settings)
+        """The whole answer through the output guard; any failure becomes an :class:`ApiError`.
+
+        Unlike :meth:`answer_stream` nothing is sent before the end, so the assistant
+        may fall back to its next backend on any failure (``Assistant.aask``).
+        """
+        if self._slots is None:
+            self._slots = anyio.CapacityLimiter(self.settings.max_concurrent_answers)
         try:
-            async with aclosing(stream) as items:
-                async for item in items:
-                    if isinstance(item, Final):
-                        return item
+            async with self._slots:
+                try:
+                    with anyio.fail_after(self.settings.request_timeout_s):
+                        answer = await self.assistant.aask(
+                            question, session=session, filters=filters, settings=settings
+                        )
+                except TimeoutError as exc:
+                    raise BackendTimeoutError("no answer within the request timeout") from exc
         except Exception as exc:
             raise self.client_error(exc) from exc
-        raise AssertionError("answer_stream ended without a Final")  # pragma: no cover
+        answer, guarded = self.guard_answer(answer)
+        return Final(answer, guarded)
 
     async def _timed(self, items: AsyncIterator[T]) -> AsyncGenerator[T, None]:
         """``items``, failing with :class:`BackendTimeoutError` past the request timeout; closes ``items``."""
