@@ -66,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def serve(data_dir: Path, port: int, keys_file: Path) -> None:
+def serve(data_dir: Path, port: int, keys_file: Path, workers: int) -> None:
     """Server mode (run in the subprocess)."""
     from grokassist.config import load_settings
     from grokassist.server import ServerSettings, run
@@ -86,16 +86,27 @@ def serve(data_dir: Path, port: int, keys_file: Path) -> None:
             data_dir=data_dir / "server",
         ),
         log_level="warning",
+        workers=workers,
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
+def _stat(pid: int) -> list[str]:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and its children, e.g. server workers
+    (Linux; 0 elsewhere)."""
+    children = [int(p.name) for p in Path("/proc").glob("[0-9]*") if (_stat(int(p.name))[1:2] == [str(pid)])]
+    total = 0
+    for each in (pid, *children):
+        fields = _stat(each)
+        if fields:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -217,7 +228,15 @@ async def main_async(args: argparse.Namespace) -> int:
         keys_file.write_text(json.dumps(keys))
         port = free_port()
         url = f"http://{HOST}:{port}"
-        cmd = [sys.executable, __file__, "--serve", str(data_dir), str(port), str(keys_file)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(data_dir),
+            str(port),
+            str(keys_file),
+            str(args.workers),
+        ]
         proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             await wait_ready(url, proc, timeout=120)
@@ -265,8 +284,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
-        serve(Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--serve":
+        serve(Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -274,6 +293,9 @@ def main() -> int:
     parser.add_argument("--docs", default=str(REPO / "examples" / "starlink" / "docs"))
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for the load phase")
     parser.add_argument("--p95-ms", type=float, default=500)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (they share the SQLite store)"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if not 1 <= args.clients <= 200 or not 1 <= args.questions <= 100:

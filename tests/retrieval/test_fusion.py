@@ -31,6 +31,18 @@ def test_rrf_math_and_evidence() -> None:
     assert d.dense_score is None and d.dense_rank is None and d.lexical_rank == 3
 
 
+def test_rrf_bonus_breaks_exact_ties_only() -> None:
+    dense = [(A, 0.9), (B, 0.8), (C, 0.1)]
+    lexical = [(B, 5.0), (A, 4.0)]  # a and b tie exactly: 1/61 + 1/62 each
+    plain = rrf([dense, lexical], k=60, limit=5)
+    assert [sp.passage.id for sp in plain] == ["a-0", "b-0", "c-0"]  # tie: first appearance
+    favour_b = rrf([dense, lexical], k=60, limit=5, bonus=lambda q: 1e-6 if q.id == "b-0" else 0.0)
+    assert [sp.passage.id for sp in favour_b] == ["b-0", "a-0", "c-0"]
+    assert favour_b[0].score == pytest.approx(1 / 61 + 1 / 62 + 1e-6)
+    favour_c = rrf([dense, lexical], k=60, limit=5, bonus=lambda q: 1e-6 if q.id == "c-0" else 0.0)
+    assert [sp.passage.id for sp in favour_c][-1] == "c-0"  # a tiny bonus never jumps a real gap
+
+
 def test_rrf_weights_limit_and_k() -> None:
     dense = [(A, 0.9), (B, 0.8)]
     lexical = [(B, 5.0), (A, 1.0)]

@@ -7,7 +7,7 @@ between BM25 and cosine similarity, which is why hybrid search uses it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..types import DocumentHit, Passage, ScoredPassage
 
@@ -20,6 +20,7 @@ def rrf(
     k: int = 60,
     weights: Sequence[float] | None = None,
     limit: int,
+    bonus: Callable[[Passage], float] | None = None,
 ) -> list[ScoredPassage]:
     """Fuse rankings (each best first) into the best ``limit`` passages.
 
@@ -28,6 +29,8 @@ def rrf(
     ``lexical_score``/``lexical_rank``; further rankings only add to the fused
     score. A passage listed twice in one ranking counts at its best rank. Ties
     are broken by the best rank in any ranking, then by first appearance.
+    ``bonus(passage)``, when given, is added to a passage's fused score before
+    ranking (the retriever's title tie-break).
     """
     if k < 0:
         raise ValueError("k must be >= 0")
@@ -52,6 +55,9 @@ def rrf(
             fused[passage.id] = fused.get(passage.id, 0.0) + weight / (k + rank)
             best_rank[passage.id] = min(best_rank.get(passage.id, rank), rank)
 
+    if bonus is not None:
+        for pid in fused:
+            fused[pid] += bonus(passages[pid])
     order = sorted(fused, key=lambda pid: (-fused[pid], best_rank[pid]))  # stable: first appearance
     out: list[ScoredPassage] = []
     for pid in order[:limit]:

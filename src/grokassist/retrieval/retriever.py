@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal
 
@@ -103,8 +104,9 @@ class HybridRetriever:
             dense = self._dense(self.embedder.embed_query(query), depth, filters)
         if self.mode != "dense":
             lexical = self.lexical.search(query, depth, filters)
-        fused = rrf([dense, lexical], k=self.rrf_k, weights=self.weights, limit=limit + 10)
-        return _break_ties(query, fused)[:limit]
+        return rrf(
+            [dense, lexical], k=self.rrf_k, weights=self.weights, limit=limit, bonus=_title_bonus(query)
+        )
 
     def _dense(self, vector: Vectors, depth: int, filters: Filters | None) -> list[tuple[Passage, float]]:
         store, catalog = self.store, self.lexical
@@ -151,24 +153,21 @@ def _terms(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-def _break_ties(query: str, fused: list[ScoredPassage]) -> list[ScoredPassage]:
-    """Order passages of equal fused score by how many query terms their title and headings share.
+def _title_bonus(query: str) -> Callable[[Passage], float] | None:
+    """A tie-break for reciprocal-rank fusion: the share of query terms in a passage's title and headings.
 
-    Reciprocal-rank fusion gives exact ties when the two retrievers disagree
-    (first vs second place); the title match settles them, e.g. "Gen 3" in a
-    question and in one of two otherwise similar articles' titles. The bonus is
-    far below the smallest gap between two distinct RRF scores, so it never
-    reorders passages that were not tied.
+    Fusion gives exact ties when the two retrievers disagree (first vs second
+    place); the title match settles them, e.g. "Gen 3" in a question and in one
+    of two otherwise similar articles' titles. The bonus is far below the
+    smallest gap between two distinct RRF scores, so it never reorders passages
+    that were not tied.
     """
-    if len(fused) < 2:
-        return fused
     terms = _terms(query)
     if not terms:
-        return fused
-    out = []
-    for sp in fused:
-        head = _terms(" ".join((sp.passage.title, *sp.passage.heading_path)))
-        bonus = _TIE_EPSILON * len(terms & head) / len(terms)
-        out.append(sp.model_copy(update={"score": sp.score + bonus}, deep=False) if bonus else sp)
-    out.sort(key=lambda sp: -sp.score)
-    return out
+        return None
+
+    def bonus(passage: Passage) -> float:
+        head = _terms(" ".join((passage.title, *passage.heading_path)))
+        return _TIE_EPSILON * len(terms & head) / len(terms)
+
+    return bonus
