@@ -99,8 +99,8 @@ def create_app(
 
     # -- answers ---------------------------------------------------------------------
 
-    @app.post("/v1/ask", tags=["answers"], responses=ERRORS)
-    async def ask(body: AskRequest, request: Request, client: Caller) -> AskResponse:
+    @app.post("/v1/ask", tags=["answers"], responses=ERRORS, response_model=AskResponse)
+    async def ask(body: AskRequest, request: Request, client: Caller) -> Response:
         """Answer a question with citations, confidence and suggested actions.
 
         Without ``session_id`` a new session is started; pass the returned id to continue it.
@@ -110,7 +110,9 @@ def create_app(
         final = await svc.answer(body.question, session=session, filters=body.filters)
         svc.count(final.answer, "ask")
         answer_id = await svc.record(client, final.answer)
-        return svc.response(final.answer, answer_id, session, str(request.base_url), final.guarded)
+        response = svc.response(final.answer, answer_id, session, str(request.base_url), final.guarded)
+        # already a validated AskResponse: serialise it once (FastAPI would validate it again)
+        return Response(response.model_dump_json(), media_type="application/json")
 
     @app.post(
         "/v1/ask/stream",
