@@ -128,3 +128,18 @@ def test_a_sqlite_file_that_cannot_be_opened_raises_a_clear_error(tmp_path: Path
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(SessionStoreError, match="cannot open the server store"):
         SqliteStore(tmp_path / "file" / "store.sqlite3")
+
+
+def test_sqlite_bounds_hold_with_amortised_pruning(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3", max_sessions=300, max_messages=4)
+    try:
+        sessions = [store.create_session("owner") for _ in range(450)]
+        for sid in sessions:
+            store.conversations.append(sid, Message(role="user", content="q"))
+        # pruned every max_sessions // 100 = 3 writes: never more than 1 % over the bound
+        assert 300 <= store._run("SELECT count(*) FROM sessions")[0][0] <= 303
+        assert 300 <= store._run("SELECT count(*) FROM conversations")[0][0] <= 303
+        assert store.owns_session(sessions[-1], "owner")  # the newest survive
+        assert not store.owns_session(sessions[0], "owner")  # the oldest were evicted
+    finally:
+        store.close()
