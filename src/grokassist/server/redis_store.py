@@ -438,6 +438,8 @@ class _RedisConversations(SessionStore):
 class RedisRateLimiter:
     """Token buckets in Redis, taken atomically by a script, so limits hold across replicas."""
 
+    in_memory = False
+
     def __init__(self, store: RedisStore, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst

@@ -46,7 +46,12 @@ class Client:
 
 
 class Limiter(Protocol):
-    """Token buckets by key (:class:`RateLimiter` here; ``RedisRateLimiter`` shared by replicas)."""
+    """Token buckets by key (:class:`RateLimiter` here; ``RedisRateLimiter`` shared by replicas).
+
+    ``in_memory`` says :meth:`acquire` never waits on I/O, so it may run on the event loop.
+    """
+
+    in_memory: bool
 
     def acquire(self, key: str) -> float:
         """Take one token: ``0.0`` if allowed, else the seconds to wait for the next one."""
@@ -60,6 +65,8 @@ class RateLimiter:
     The least recently seen clients are forgotten past ``max_clients`` (a
     forgotten client starts again with a full bucket).
     """
+
+    in_memory = True
 
     def __init__(
         self,
