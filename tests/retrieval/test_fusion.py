@@ -104,3 +104,29 @@ def test_group_documents_bonus_sums_other_passages() -> None:
     hits = group_documents(scored, bonus=1.0)
     assert hits[0].doc_id == "y" and hits[0].score == pytest.approx(1.5)
     assert group_documents([]) == []
+
+
+def test_rrf_documents_equals_grouping_the_fused_passages() -> None:
+    import random
+
+    from grokassist.retrieval import rrf_documents
+
+    rng = random.Random(7)
+    pool = [p(f"{doc}-{i}") for doc in "abcdefgh" for i in range(4)]
+    for _ in range(50):
+        dense = [(q, 1.0 - i / 40) for i, q in enumerate(rng.sample(pool, 20))]
+        lexical = [(q, 20.0 - i) for i, q in enumerate(rng.sample(pool, 20))]
+        bonus = (lambda q: 1e-6 if q.doc_id == "c" else 0.0) if rng.random() < 0.5 else None
+        limit, documents, max_passages = rng.choice([(10, 3, 2), (40, 5, 3), (25, 8, 1)])
+        expected = group_documents(
+            rrf([dense, lexical], k=5, limit=limit, bonus=bonus), max_passages=max_passages
+        )[:documents]
+        got = rrf_documents(
+            [dense, lexical],
+            k=5,
+            limit=limit,
+            documents=documents,
+            max_passages=max_passages,
+            bonus=bonus,
+        )
+        assert [h.model_dump() for h in got] == [h.model_dump() for h in expected]

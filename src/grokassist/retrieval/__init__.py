@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Embedder, Filters, LexicalIndex, VectorStore, matches
 from .embedder import OnnxEmbedder
-from .fusion import group_documents, rrf
+from .fusion import group_documents, rrf, rrf_documents
 from .lexical import Bm25Index
 from .retriever import HybridRetriever, RetrievalMode
 from .store import ChromaStore, filters_to_where
@@ -28,4 +28,5 @@ __all__ = [
     "group_documents",
     "matches",
     "rrf",
+    "rrf_documents",
 ]

@@ -18,7 +18,7 @@ from .base import (
     VectorStore,
     matches,
 )
-from .fusion import group_documents, rrf
+from .fusion import rrf, rrf_documents
 
 __all__ = ["HybridRetriever", "RetrievalMode"]
 
@@ -92,21 +92,36 @@ class HybridRetriever:
         if k <= 0 or not query.strip():
             return []
         depth = max(k * self.max_passages, self.candidates)
-        fused = self._fuse(query, depth, filters, limit=2 * depth)
-        return group_documents(fused, max_passages=self.max_passages)[:k]
+        return rrf_documents(
+            self._rankings(query, depth, filters),
+            k=self.rrf_k,
+            weights=self.weights,
+            limit=2 * depth,
+            documents=k,
+            max_passages=self.max_passages,
+            bonus=_title_bonus(query),
+        )
 
     # -- internals -------------------------------------------------------------------
 
     def _fuse(self, query: str, depth: int, filters: Filters | None, *, limit: int) -> list[ScoredPassage]:
+        return rrf(
+            self._rankings(query, depth, filters),
+            k=self.rrf_k,
+            weights=self.weights,
+            limit=limit,
+            bonus=_title_bonus(query),
+        )
+
+    def _rankings(self, query: str, depth: int, filters: Filters | None) -> list[list[tuple[Passage, float]]]:
+        """The dense and the lexical ranking (either empty when the mode leaves it out)."""
         dense: list[tuple[Passage, float]] = []
         lexical: list[tuple[Passage, float]] = []
         if self.mode != "lexical":
             dense = self._dense(self.embedder.embed_query(query), depth, filters)
         if self.mode != "dense":
             lexical = self.lexical.search(query, depth, filters)
-        return rrf(
-            [dense, lexical], k=self.rrf_k, weights=self.weights, limit=limit, bonus=_title_bonus(query)
-        )
+        return [dense, lexical]
 
     def _dense(self, vector: Vectors, depth: int, filters: Filters | None) -> list[tuple[Passage, float]]:
         store, catalog = self.store, self.lexical
