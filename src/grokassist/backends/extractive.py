@@ -133,6 +133,10 @@ class ExtractiveBackend(SyncBackend):
         yield Chunk(finish_reason="stop", usage=Usage(prompt_tokens=0, completion_tokens=produced))
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        if type(self).stream is not ExtractiveBackend.stream:  # a subclass that streams its own way
+            async for chunk in super().astream(request):
+                yield chunk
+            return
         # the answer is composed at once (about a millisecond): one worker-thread hop for
         # all of it instead of one per piece, which matters to a busy server
         for chunk in await anyio.to_thread.run_sync(lambda: list(self.stream(request))):
