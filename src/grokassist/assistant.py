@@ -30,7 +30,7 @@ from .prompting import (
     verify_citations,
 )
 from .retrieval.base import Filters
-from .sessions import SessionStore
+from .sessions import ConversationStore, SessionStore
 from .text import content_terms
 from .types import Action, Answer, Message, ScoredPassage, Usage
 
@@ -157,12 +157,12 @@ class Assistant:
         backend: BackendSpec = None,
         settings: Settings | None = None,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-        sessions: SessionStore | None = None,
+        sessions: ConversationStore | None = None,
     ) -> None:
         self.settings = settings or (kb.settings if isinstance(kb, KnowledgeBase) else load_settings())
         self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb, settings=self.settings)
         self.system_prompt = system_prompt
-        self.sessions = sessions or SessionStore()
+        self.sessions: ConversationStore = sessions or SessionStore()
         self._backend_spec: BackendSpec = backend if backend is not None else self.settings.backend
         self._backends: list[ChatBackend] | None = None
 

@@ -1,18 +1,43 @@
 """Conversation sessions, bounded in count and length.
 
-:class:`SessionStore` keeps them in this process's memory; the HTTP service's stores
-(:mod:`grokassist.server.store`) subclass it to keep them in SQLite or Redis, shared by
-its workers and replicas.
+:class:`ConversationStore` is what the assistant needs of them; :class:`SessionStore`
+keeps them in this process's memory, and the HTTP service's stores
+(:mod:`grokassist.server.store`) keep them in SQLite or Redis, shared by its workers
+and replicas.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Protocol, runtime_checkable
 
 from .types import Message
 
-__all__ = ["SessionStore"]
+__all__ = ["ConversationStore", "SessionStore"]
+
+
+@runtime_checkable
+class ConversationStore(Protocol):
+    """Conversation history per session id, bounded to ``max_messages`` per session."""
+
+    max_messages: int
+
+    def history(self, session_id: str) -> list[Message]:
+        """A copy of the session's messages (empty for an unknown session)."""
+        ...
+
+    def append(self, session_id: str, *messages: Message) -> None:
+        """Add messages to a session, creating it if needed."""
+        ...
+
+    def clear(self, session_id: str) -> None:
+        """Forget a session."""
+        ...
+
+    def __contains__(self, session_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
 
 
 class SessionStore:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .._optional import require
 from ..errors import SessionStoreError
-from ..sessions import SessionStore
+from ..sessions import ConversationStore
 from ..types import Answer, Message
 from .security import Limiter
 from .store import (
@@ -197,7 +197,7 @@ class RedisStore:
         self.prefix = prefix
         self._create_session = self._redis.register_script(_CREATE_SESSION)
         self._owns_session = self._redis.register_script(_OWNS_SESSION)
-        self.conversations: SessionStore = _RedisConversations(self, max_sessions, max_messages)
+        self.conversations: ConversationStore = _RedisConversations(self, max_sessions, max_messages)
 
     @contextmanager
     def failures(self, doing: str) -> Iterator[None]:
@@ -383,11 +383,15 @@ def _escalation(escalation_id: str, fields: dict[str, str]) -> Escalation:
     )
 
 
-class _RedisConversations(SessionStore):
-    """:class:`SessionStore`'s contract over Redis lists (idle histories also expire after ``ttl_s``)."""
+class _RedisConversations:
+    """A :class:`~grokassist.sessions.ConversationStore` over Redis lists.
+
+    Idle histories also expire after ``ttl_s``.
+    """
 
     def __init__(self, store: RedisStore, max_sessions: int, max_messages: int) -> None:
-        super().__init__(max_sessions=max_sessions, max_messages=max_messages)
+        self.max_sessions = max_sessions
+        self.max_messages = max_messages
         self._store = store
         self._history = store.client.register_script(_HISTORY)
         self._append = store.client.register_script(_APPEND)

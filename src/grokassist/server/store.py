@@ -12,7 +12,7 @@ URL (``GROKASSIST_SERVER_STORE_URL``):
 
 Every store keeps:
 
-* conversation history, as ``store.conversations`` (a :class:`~grokassist.sessions.SessionStore`:
+* conversation history, as ``store.conversations`` (a :class:`~grokassist.sessions.ConversationStore`:
   at most ``max_messages`` per session, the least recently used dropped past ``max_sessions``);
 * session ownership: server-issued ids bound to the client that created them, expiring after
   ``ttl_s`` idle or evicted oldest-first past ``max_sessions``, their history with them;
@@ -40,7 +40,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ConfigurationError, SessionStoreError
-from ..sessions import SessionStore
+from ..sessions import ConversationStore, SessionStore
 from ..types import Answer, Message
 from .security import Limiter, RateLimiter, SessionRegistry
 
@@ -74,7 +74,7 @@ class ServerStore(Protocol):
     #: ``"memory"``, ``"sqlite"`` or ``"redis"`` (reported by ``/readyz``).
     kind: str
     #: Conversation history; the app makes it its assistant's ``sessions``.
-    conversations: SessionStore
+    conversations: ConversationStore
 
     def create_session(self, owner: str) -> str:
         """Issue a new session id (a 256-bit random token) for ``owner``."""
@@ -200,10 +200,10 @@ class MemoryStore:
         max_sessions: int = 10_000,
         max_messages: int = 40,
         max_answers: int = 100_000,
-        conversations: SessionStore | None = None,
+        conversations: ConversationStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.conversations = (
+        self.conversations: ConversationStore = (
             conversations
             if conversations is not None
             else SessionStore(max_sessions=max_sessions, max_messages=max_messages)
@@ -397,7 +397,7 @@ class SqliteStore:
             raise SessionStoreError(f"cannot open the server store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
         self._writes = 0
-        self.conversations: SessionStore = _SqliteConversations(self, max_sessions, max_messages)
+        self.conversations: ConversationStore = _SqliteConversations(self, max_sessions, max_messages)
 
     #: Expiry and the count bound are enforced every this many session writes at most (not
     #: on each: the bound's ``ORDER BY ... OFFSET`` sorts the table, about 1 ms per request
@@ -587,14 +587,16 @@ class SqliteStore:
         ]
 
 
-class _SqliteConversations(SessionStore):
-    """:class:`SessionStore`'s contract over the ``conversations`` table of a :class:`SqliteStore`.
+class _SqliteConversations:
+    """A :class:`~grokassist.sessions.ConversationStore` over the ``conversations`` table of a
+    :class:`SqliteStore`.
 
     Histories idle for the store's ``ttl_s`` are dropped too (those of expired sessions).
     """
 
     def __init__(self, store: SqliteStore, max_sessions: int, max_messages: int) -> None:
-        super().__init__(max_sessions=max_sessions, max_messages=max_messages)
+        self.max_sessions = max_sessions
+        self.max_messages = max_messages
         self._store = store
 
     def history(self, session_id: str) -> list[Message]:
@@ -677,7 +679,7 @@ def open_store(
     ttl_s: float = DAY,
     max_sessions: int = 10_000,
     max_messages: int = 40,
-    conversations: SessionStore | None = None,
+    conversations: ConversationStore | None = None,
 ) -> ServerStore:
     """The store named by ``url`` (see the module docstring).
 
