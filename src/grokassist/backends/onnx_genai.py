@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -219,9 +219,6 @@ class OnnxGenaiBackend(SyncBackend):
         shared, self._shared = self._shared, None
         if shared is not None:
             _models.release(shared)
-
-    def __enter__(self) -> Self:
-        return self
 
     def __repr__(self) -> str:
         return f"OnnxGenaiBackend({self.name!r}, provider={self.provider!r})"

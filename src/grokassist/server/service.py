@@ -112,6 +112,12 @@ class Service:
     def close(self) -> None:
         self.store.close()
 
+    def slots(self) -> anyio.CapacityLimiter:
+        """The ``max_concurrent_answers`` limiter (made on first use, inside the event loop)."""
+        if self._slots is None:
+            self._slots = anyio.CapacityLimiter(self.settings.max_concurrent_answers)
+        return self._slots
+
     async def call(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``work(*args, **kwargs)`` in a worker thread (store calls may wait on disk or network)."""
         return await anyio.to_thread.run_sync(partial(work, *args, **kwargs))
@@ -286,10 +292,8 @@ class Service:
         answer: Answer | None = None
         started = anyio.current_time()
         first = True
-        if self._slots is None:
-            self._slots = anyio.CapacityLimiter(self.settings.max_concurrent_answers)
         stream = self.assistant.astream(question, session=session, filters=filters, settings=settings)
-        async with self._slots, aclosing(self._timed(stream)) as items:
+        async with self.slots(), aclosing(self._timed(stream)) as items:
             async for item in items:
                 if isinstance(item, Answer):
                     answer = item
@@ -324,10 +328,8 @@ class Service:
         Unlike :meth:`answer_stream` nothing is sent before the end, so the assistant
         may fall back to its next backend on any failure (``Assistant.aask``).
         """
-        if self._slots is None:
-            self._slots = anyio.CapacityLimiter(self.settings.max_concurrent_answers)
         try:
-            async with self._slots:
+            async with self.slots():
                 try:
                     with anyio.fail_after(self.settings.request_timeout_s):
                         answer = await self.assistant.aask(

@@ -409,7 +409,7 @@ class SqliteStore:
         """Whether this session write should also prune (call under ``_lock``, inside ``_write``)."""
         self._writes += 1
         every = max(1, min(self.PRUNE_EVERY, self.max_sessions // 100))
-        return self._writes % every == 1 or every == 1
+        return (self._writes - 1) % every == 0  # the first write, then every ``every``
 
     def close(self) -> None:
         with self._lock:
