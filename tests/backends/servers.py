@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from processes import free_port, stop_process
+
 SCENARIOS = (
     "ok",  # three tokens, finish_reason, usage, [DONE]
     "rate-limit-once",  # 429 with Retry-After: 1, then ok
@@ -39,12 +41,6 @@ SCENARIOS = (
     "no-done",  # two tokens, clean end of body, but no finish_reason and no [DONE]
     "endless",  # a token every 10 ms for a long time (cancellation)
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _event(payload: dict[str, Any] | str) -> bytes:
@@ -247,11 +243,6 @@ class LlamaServer:
         raise RuntimeError(f"llama_cpp.server did not start within {timeout}s (log: {self._log_path})")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         if not isinstance(self._log, int):
             self._log.close()

@@ -9,15 +9,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from processes import free_port, stop_process
+
 REDIS_SERVER = shutil.which("redis-server")
 #: Why the Redis tests are skipped, if they are.
 MISSING = "redis-server is not installed (scripts/install-system.sh installs it from Debian's packages)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:
@@ -64,13 +60,7 @@ class RedisServer:
             assert sock.recv(16).startswith(b"+OK")
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process, timeout=5)
 
     def __enter__(self) -> RedisServer:
         return self
