@@ -114,7 +114,7 @@ class RepetitionGuard:
             safe = len(self.text)
         else:
             boundary = _last_boundary(self.text)
-            partial = " ".join(self.text[boundary:].lower().split()).lstrip(" *")
+            partial = self._key(self.text[boundary:])  # the unfinished sentence, normalised like the keys
             could_repeat = partial and any(key.startswith(partial) for key in seen)
             safe = boundary if could_repeat else len(self.text)
         out = self.text[self.shown : max(self.shown, safe)]
