@@ -150,6 +150,12 @@ def ingest(
         )
     for source, reason in report.skipped:
         err.print(f"[yellow]skipped[/] {source}: {reason}")
+    for source, reason in report.flagged:
+        err.print(
+            f"flagged {source}: addresses the assistant, never answered from ({reason})",
+            markup=False,
+            highlight=False,
+        )
     if report.skipped:
         raise typer.Exit(1)
 
@@ -326,18 +332,43 @@ def eval_(
         float | None,
         typer.Option("--abstain-below", min=0.0, max=1.0, help="Abstention threshold for this run."),
     ] = None,
+    docs: Annotated[
+        Path | None,
+        typer.Option("--docs", help="The documents to ingest, when they are not in DATASET_DIR/docs."),
+    ] = None,
+    injections: Annotated[
+        Path | None,
+        typer.Option(
+            "--injections",
+            help="A folder with docs/ of planted instructions and queries.jsonl listing their payloads: "
+            "ingested with the corpus; reports how often an answer repeats a payload.",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate retrieval, answers, latency and abstention on a support-QA set."""
+    """Evaluate retrieval, answers, latency and abstention on a support-QA set.
+
+    Question sets that serve several knowledge bases mark each question with a
+    ``kb`` field; only those for this dataset's folder name (or without one) are asked.
+    """
     import time
 
-    from .evaluation import evaluate, has_queries, ingest_dataset, load_queries
+    from .evaluation import evaluate, for_kb, has_queries, ingest_dataset, load_queries
     from .knowledge import KnowledgeBase
 
     with _errors():
         dataset = dataset.resolve()
+        tag = dataset.name
         # a corpus without questions (docs/ only) is fine when only negatives are asked
         queries = load_queries(dataset)[:limit] if negatives is None or has_queries(dataset) else []
-        negative_queries = load_queries(negatives.resolve())[:limit] if negatives is not None else []
+        negative_queries = (
+            for_kb(load_queries(negatives.resolve()), tag)[:limit] if negatives is not None else []
+        )
+        planted_queries = (
+            for_kb(load_queries(injections.resolve()), tag)[:limit] if injections is not None else []
+        )
+        planted_docs = injections.resolve() / "docs" if injections is not None else None
+        if planted_docs is not None and not planted_docs.is_dir():
+            raise ConfigurationError(f"{injections} has no docs/ folder of planted documents")
         name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
         overrides: dict[str, Any] = {"kb": name, "backend": backend}
         if abstain_below is not None:
@@ -346,7 +377,13 @@ def eval_(
         progress, update = _progress_bar()
         with progress:
             started = time.perf_counter()
-            ingest_dataset(base, dataset, progress=update)
+            flagged = ingest_dataset(
+                base,
+                dataset,
+                progress=update,
+                docs=docs.resolve() if docs is not None else None,
+                extra=[planted_docs] if planted_docs is not None else [],
+            )
             ingest_s = time.perf_counter() - started
             report = evaluate(
                 base,
@@ -358,6 +395,9 @@ def eval_(
                 dataset=dataset.name,
                 ingest_s=ingest_s,
                 progress=update,
+                injections=planted_queries,
+                injection_documents=_count_documents(planted_docs),
+                flagged_documents=flagged,
             )
         base.close()
         if report_dir is not None:
@@ -377,6 +417,12 @@ def eval_(
                 out.print(f"  {key}: {item}")
         else:
             out.print(f"{section}: {value}")
+
+
+def _count_documents(folder: Path | None) -> int:
+    if folder is None:
+        return 0
+    return sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 @app.command()

@@ -64,7 +64,9 @@ class AnswerSettings(_Section):
     max_citations: int = Field(default=3, gt=0)
     max_tokens: int = Field(default=256, gt=0)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    history_turns: int = Field(default=6, ge=0)
+    history_turns: int = Field(default=6, ge=0)  # earlier question-answer pairs given to the model
+    evidence: bool = True  # give models the sentences that may answer, not whole passages
+    guard_env_secrets: bool = True  # withhold answers containing values of *_API_KEY, *_TOKEN... variables
 
 
 class Settings(BaseSettings):

@@ -65,11 +65,13 @@ class ConfigurationError(GrokAssistError):
 class MissingDependencyError(ConfigurationError):
     """An optional dependency is missing; the message carries the pip command."""
 
-    def __init__(self, package: str, extra: str, feature: str | None = None) -> None:
+    def __init__(
+        self, package: str, extra: str, feature: str | None = None, *, install_command: str | None = None
+    ) -> None:
         self.package = package
         self.extra = extra
         what = feature or package
-        self.install_command = f'pip install "grokassist[{extra}]"'
+        self.install_command = install_command or f'pip install "grokassist[{extra}]"'
         super().__init__(
             f"{what} needs the optional dependency {package!r}; install it with: {self.install_command}"
         )

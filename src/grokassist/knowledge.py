@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError, IngestionError, KnowledgeBaseNotFoundError, StoreError
+from .guard.injection import FLAG_KEY, scan
 from .ingest import chunk_document, load_documents
 from .retrieval import Bm25Index, ChromaStore, HybridRetriever, OnnxEmbedder
 from .retrieval.base import Embedder, Filters, VectorStore
@@ -62,6 +63,7 @@ class _Entry(BaseModel):
     path: str | None = None
     passages: list[str]
     metadata: dict[str, MetadataValue] = {}
+    flagged: str | None = None  # why the document was found to address the assistant
 
 
 def _validate_name(name: str) -> str:
@@ -212,7 +214,9 @@ class KnowledgeBase:
         re-chunked and re-embedded; documents that were ingested from one of the
         given folders and are gone from it are deleted (``delete_missing``).
         Bad files are skipped and reported in :attr:`SyncReport.skipped`;
-        nothing already indexed is lost because of them.
+        nothing already indexed is lost because of them. Documents that address
+        the assistant (planted instructions) are indexed with every passage
+        flagged, listed in :attr:`SyncReport.flagged`, and never answered from.
         """
         if not sources:
             raise IngestionError("nothing to ingest: give at least one folder, file or document")
@@ -225,6 +229,7 @@ class KnowledgeBase:
         with self._lock:
             added: list[Document] = []
             updated: list[Document] = []
+            flagged: list[tuple[str, str]] = []  # (source, reason), changed or not
             unchanged = 0
             seen: set[str] = set()
             for doc in loaded.documents:
@@ -239,6 +244,8 @@ class KnowledgeBase:
                     updated.append(doc)
                 else:
                     unchanged += 1
+                    if entry.flagged:
+                        flagged.append((doc.source or doc.id, entry.flagged))
 
             deleted: list[str] = []
             if delete_missing:
@@ -257,13 +264,22 @@ class KnowledgeBase:
                         "no document could be ingested: "
                         + ("; ".join(f"{s}: {r}" for s, r in skipped) or "no supported files found")
                     )
-                return SyncReport(unchanged=unchanged, skipped=skipped)
+                return SyncReport(unchanged=unchanged, skipped=skipped, flagged=tuple(flagged))
 
             # 1. chunk and embed everything new first: a failure here changes nothing.
             passages: list[Passage] = []
             by_doc: dict[str, list[Passage]] = {}
+            reasons: dict[str, str] = {}
             for doc in changed:
                 pieces = chunk_document(doc, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_overlap)
+                fields = " ".join(str(v) for v in doc.metadata.values() if isinstance(v, str))
+                finding = scan(f"{doc.title}\n{doc.text}\n{fields}")
+                if finding is not None:  # the whole document is untrusted, not only the passage
+                    reason = reasons[doc.id] = finding.reason[:200]
+                    flagged.append((doc.source or doc.id, reason))
+                    pieces = [
+                        p.model_copy(update={"metadata": {**p.metadata, FLAG_KEY: reason}}) for p in pieces
+                    ]
                 by_doc[doc.id] = pieces
                 passages.extend(pieces)
             vectors = self._embed(passages, progress)
@@ -286,6 +302,7 @@ class KnowledgeBase:
                     path=str(Path(str(path)).resolve()) if path else None,
                     passages=[p.id for p in by_doc[doc.id]],
                     metadata=dict(doc.metadata),
+                    flagged=reasons.get(doc.id),
                 )
             self._rebuild_lexical(stale, passages, progress)
             self._write_manifest()
@@ -297,6 +314,7 @@ class KnowledgeBase:
                 unchanged=unchanged,
                 chunks_embedded=len(passages),
                 skipped=skipped,
+                flagged=tuple(flagged),
             )
 
     def _embed(self, passages: Sequence[Passage], progress: ProgressCallback | None) -> Any:

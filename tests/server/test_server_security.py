@@ -14,7 +14,7 @@ from grokassist.backends.base import ChatRequest, SyncBackend
 from grokassist.errors import BackendConnectionError
 from grokassist.knowledge import KnowledgeBase
 from grokassist.prompting import DEFAULT_SYSTEM_PROMPT
-from grokassist.server.guard import WITHHELD_TEXT
+from grokassist.guard.output import WITHHELD_TEXT
 from grokassist.testing import FakeBackend
 from grokassist.types import Chunk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grokassist.prompting import DEFAULT_SYSTEM_PROMPT
-from grokassist.server.guard import REDACTED, WITHHELD_TEXT, OutputGuard, environment_secrets
+from grokassist.guard.output import REDACTED, WITHHELD_TEXT, OutputGuard, environment_secrets
 from grokassist.server.security import RateLimiter, SessionRegistry, retry_after_header
 from grokassist.server.settings import ServerSettings
 

@@ -27,8 +27,8 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from ..backends.base import GenerationSettings
+from ..guard.output import WITHHELD_TEXT
 from ..types import Answer, Message
-from .guard import WITHHELD_TEXT
 from .schemas import AskResponse, ChatCompletionRequest
 from .security import Client
 from .service import ApiError, Final, Service

@@ -22,8 +22,8 @@ import anyio
 from ..assistant import Assistant
 from ..backends.base import GenerationSettings
 from ..errors import BackendError, BackendTimeoutError, ConfigurationError, SessionStoreError
+from ..guard.output import WITHHELD_TEXT, OutputGuard, environment_secrets
 from ..types import Action, Answer
-from .guard import WITHHELD_TEXT, OutputGuard, environment_secrets
 from .metrics import Metrics
 from .schemas import ActionOut, AskResponse, CitationOut
 from .security import Client, key_fingerprint, retry_after_header
