@@ -72,6 +72,7 @@ class TicketUpdate(_Frozen):
     status: TicketStatus | None = None
     created: datetime | None = None
     cursor: str  # opaque; pass it back to ``updates_since`` to get what came after this update
+    own: bool = False  # written by the adapter's own identity (its notes and replies): skip it
 
 
 @runtime_checkable
@@ -96,7 +97,7 @@ class TicketingAdapter(Protocol):
         """Replies, notes and status changes after ``cursor`` (all of them for ``None``), oldest first.
 
         Updates authored by the adapter itself (its own notes and replies) are included with their
-        author, so the caller can skip its own.
+        author and ``own=True``, so the caller can skip its own.
         """
         ...
 
