@@ -130,7 +130,11 @@ def open_ticketing(
         raise ConfigurationError(f"a ticketing URI looks like scheme://..., not {target!r}")
     base = scheme.partition("+")[0]
     merged = {**_from_settings(settings), **options}
-    return _factory(base)(target, **merged)
+    factory = _factory(base)
+    try:
+        return factory(target, **merged)
+    except TypeError as exc:  # an option this system does not take
+        raise ConfigurationError(f"{base}: {exc}") from exc
 
 
 def split_uri(uri: str, *, default_host: str = "") -> tuple[str, str, list[str]]:
