@@ -30,10 +30,13 @@ __all__ = [
     "TicketStatus",
     "TicketUpdate",
     "TicketingAdapter",
+    "UpdateKind",
 ]
 
 #: The lifecycle states grokassist cares about, mapped from each system's own.
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
+#: What a :class:`TicketUpdate` is.
+UpdateKind = Literal["public_reply", "internal_note", "status"]
 
 
 class _Frozen(BaseModel):
@@ -66,7 +69,7 @@ class TicketUpdate(_Frozen):
     """Something that happened on a ticket after a cursor: a reply, a note or a status change."""
 
     ticket_id: str
-    kind: Literal["public_reply", "internal_note", "status"]
+    kind: UpdateKind
     author: str = ""
     body: str = ""
     status: TicketStatus | None = None

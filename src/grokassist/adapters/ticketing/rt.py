@@ -33,7 +33,7 @@ from ...errors import (
     TicketNotFoundError,
 )
 from ._http import DEFAULT_TIMEOUT, HttpAdapter, html_to_text, parse_time, story
-from .base import NewTicket, TicketRef, TicketStatus, TicketUpdate
+from .base import NewTicket, TicketRef, TicketStatus, TicketUpdate, UpdateKind
 
 __all__ = ["RequestTrackerAdapter"]
 
@@ -47,7 +47,7 @@ STATUS: dict[str, TicketStatus] = {
 }
 #: RT 5's default ``$PriorityAsString`` names 0 Low, 50 Medium, 100 High.
 PRIORITY = {"low": 0, "normal": 50, "high": 100, "urgent": 100}
-_KINDS = {"Correspond": "public_reply", "Comment": "internal_note", "Status": "status"}
+_KINDS: dict[str, UpdateKind] = {"Correspond": "public_reply", "Comment": "internal_note", "Status": "status"}
 _PAGE = 100
 
 
@@ -197,7 +197,7 @@ class RequestTrackerAdapter(HttpAdapter):
                 updates.append(TicketUpdate(kind="status", status=new, **common))
             else:
                 text = await self._content(str(txn["id"]))
-                updates.append(TicketUpdate(kind=kind, body=text, **common))  # type: ignore[arg-type]
+                updates.append(TicketUpdate(kind=kind, body=text, **common))
         return updates
 
     # -- helpers ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import httpx
 
 from ...errors import ConfigurationError, TicketingUnavailableError, TicketingValidationError
 from ._http import DEFAULT_TIMEOUT, HttpAdapter, html_to_text, parse_time, story
-from .base import NewTicket, TicketRef, TicketStatus, TicketUpdate
+from .base import NewTicket, TicketRef, TicketStatus, TicketUpdate, UpdateKind
 
 __all__ = ["ZendeskAdapter"]
 
@@ -153,7 +153,7 @@ class ZendeskAdapter(HttpAdapter):
                         or event.get("body")
                         or html_to_text(event.get("html_body") or "")
                     )
-                    kind = "public_reply" if event.get("public") else "internal_note"
+                    kind: UpdateKind = "public_reply" if event.get("public") else "internal_note"
                     updates.append(TicketUpdate(kind=kind, body=str(text).strip(), **common))
                 elif event.get("type") == "Change" and event.get("field_name") == "status":
                     new, old = (
