@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from grokassist.adapters.ticketing import NewTicket, open_ticketing
-from grokassist.adapters.ticketing.freshdesk import FreshdeskAdapter, marker_tag
+from grokassist.adapters.ticketing._http import marker
+from grokassist.adapters.ticketing.freshdesk import FreshdeskAdapter
 from grokassist.config import TicketingSettings
 from grokassist.errors import ConfigurationError, TicketingValidationError
 from grokassist.testing import FAULT_KINDS, FaultKind, check_ticketing_conformance
@@ -64,7 +65,7 @@ async def test_freshdesk_finds_a_new_ticket_before_the_search_index_has_it(
     again = await adapter.create_ticket(TICKET)
     assert again.id == first.id and len(service.tickets) == 1
     sent = json.loads(next(r for r in service.requests if r.method == "POST").content)
-    assert sent["tags"] == ["router", marker_tag("esc_fd_1")] and sent["priority"] == 1
+    assert sent["tags"] == ["router", marker("esc_fd_1")] and sent["priority"] == 1
     assert sent["email"] == "kim@example.com" and sent["name"] == "Kim" and sent["status"] == 2
     assert "it drops every hour &amp; the light blinks." in sent["description"]
     assert "escalation: esc_fd_1" in sent["description"]

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -38,6 +39,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "html_to_text",
+    "marker",
     "parse_time",
     "story",
 ]
@@ -191,6 +193,14 @@ def decode_cursor(cursor: str | None, *, system: str) -> dict[str, Any]:
     return state
 
 
+def marker(external_id: str) -> str:
+    """A tag or label that marks the ticket of ``external_id`` where the system has no external id.
+
+    ``grokassist-`` and 12 hex digits of its SHA-256: no spaces, short enough for any tag field.
+    """
+    return "grokassist-" + hashlib.sha256(external_id.encode()).hexdigest()[:12]
+
+
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 timestamp (``Z`` or an offset; ServiceNow's ``YYYY-MM-DD HH:MM:SS`` is UTC)."""
     if not value or not isinstance(value, str):
@@ -217,17 +227,17 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line).strip()
 
 
-def story(ticket: NewTicket, *, with_tags: bool = True, marker: str = "") -> str:
-    """The ticket's body with the fields the system has no place for: metadata, tags, external id.
-
-    ``marker`` is appended last (a line the adapter finds its tickets by, where it needs one).
-    """
-    lines = [ticket.body.rstrip()]
+def story(
+    ticket: NewTicket, *, with_tags: bool = True, with_priority: bool = False, with_requester: bool = False
+) -> str:
+    """The ticket's body and, after ``--``, what the system has no field for: metadata, tags, id."""
     extra = [f"{key}: {value}" for key, value in sorted(ticket.metadata.items())]
+    if with_requester and ticket.requester_email:
+        name = f"{ticket.requester_name} " if ticket.requester_name else ""
+        extra.append(f"requester: {name}<{ticket.requester_email}>")
+    if with_priority:
+        extra.append(f"priority: {ticket.priority}")
     if with_tags and ticket.tags:
         extra.append("tags: " + ", ".join(ticket.tags))
     extra.append(f"escalation: {ticket.external_id}")
-    lines.append("\n--\n" + "\n".join(extra))
-    if marker:
-        lines.append(marker)
-    return "\n".join(lines)
+    return ticket.body.rstrip() + "\n\n--\n" + "\n".join(extra)

@@ -21,7 +21,6 @@ API is plain JSON over HTTP with ``Retry-After`` on 429.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Any
 
 import httpx
@@ -33,6 +32,7 @@ from ._http import (
     decode_cursor,
     encode_cursor,
     html_to_text,
+    marker,
     parse_time,
     story,
 )
@@ -44,11 +44,6 @@ STATUS: dict[int, TicketStatus] = {2: "open", 3: "pending", 4: "resolved", 5: "c
 PRIORITY = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 _PORTAL = 2  # ticket source: Portal
 _PAGE = 100
-
-
-def marker_tag(external_id: str) -> str:
-    """The tag that marks the ticket of ``external_id``."""
-    return "grokassist-" + hashlib.sha256(external_id.encode()).hexdigest()[:12]
 
 
 def _status(code: Any) -> TicketStatus:
@@ -111,7 +106,7 @@ class FreshdeskAdapter(HttpAdapter):
             "priority": PRIORITY[ticket.priority],
             "status": 2,
             "source": _PORTAL,
-            "tags": [*ticket.tags, marker_tag(ticket.external_id)],
+            "tags": [*ticket.tags, marker(ticket.external_id)],
         }
         if ticket.requester_name and ticket.requester_email:
             body["name"] = ticket.requester_name
@@ -119,7 +114,7 @@ class FreshdeskAdapter(HttpAdapter):
         return self._ref(created, ticket.external_id)
 
     async def find_ticket(self, external_id: str, *, requester: str | None = None) -> TicketRef | None:
-        tag = marker_tag(external_id)
+        tag = marker(external_id)
         email = requester or self.default_requester
         if email:
             for page in range(1, self.lookup_pages + 1):
