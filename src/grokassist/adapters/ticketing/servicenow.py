@@ -39,6 +39,7 @@ STATUS: dict[str, TicketStatus] = {
 IMPACT_URGENCY = {"low": ("3", "3"), "normal": ("2", "2"), "high": ("2", "1"), "urgent": ("1", "1")}
 _PAGE = 100
 _FIELDS = "sys_id,number,state,correlation_id,sys_updated_on"
+_JOURNAL = "elementINcomments,work_notes"
 
 
 class ServiceNowAdapter(HttpAdapter):
@@ -193,7 +194,7 @@ class ServiceNowAdapter(HttpAdapter):
                 "GET",
                 "/api/now/table/sys_journal_field",
                 params={
-                    "sysparm_query": f"element_id={sys_id}^elementINcomments,work_notes^ORDERBYsys_created_on",
+                    "sysparm_query": f"element_id={sys_id}^{_JOURNAL}^ORDERBYsys_created_on",
                     "sysparm_fields": "sys_id,element,value,sys_created_on,sys_created_by",
                     "sysparm_limit": _PAGE,
                     "sysparm_offset": offset,
