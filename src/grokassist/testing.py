@@ -45,6 +45,7 @@ __all__ = [
     "check_backend_conformance_async",
     "check_server_store_conformance",
     "check_ticketing_conformance",
+    "fake_ticketing",
 ]
 
 
@@ -540,3 +541,8 @@ class FakeTicketingAgent:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def fake_ticketing(uri: str = "fake://", **_: object) -> FakeTicketingAdapter:
+    """``open_ticketing("fake://")``: a new :class:`FakeTicketingAdapter` (options are ignored)."""
+    return FakeTicketingAdapter()
