@@ -59,7 +59,7 @@ async def test_github_passes_the_conformance_check(github: tuple[FakeGitHub, Git
 
     report = await check_ticketing_conformance(adapter, service, faulty=faulty, prefix="gh")
     assert report.faults_checked == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
 
 
 async def test_github_issue_shape_and_internal_notes(github: tuple[FakeGitHub, GitHubIssuesAdapter]) -> None:
