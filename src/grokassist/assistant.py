@@ -30,7 +30,8 @@ from .prompting import (
     verify_citations,
 )
 from .retrieval.base import Filters
-from .sessions import ConversationStore, SessionStore
+from .stores.base import ConversationStore
+from .stores.memory import SessionStore
 from .text import content_terms
 from .types import Action, Answer, Message, ScoredPassage, Usage
 

@@ -24,7 +24,7 @@ from grokassist.assistant import Assistant
 from grokassist.backends.base import ChatRequest
 from grokassist.backends.extractive import ExtractiveBackend
 from grokassist.knowledge import KnowledgeBase
-from grokassist.server.store import open_store
+from grokassist.stores import open_store
 from grokassist.types import Chunk
 
 from .conftest import AppFactory
@@ -187,9 +187,9 @@ def test_widget_streams_cites_rates_and_escalates(
 
     store = open_store(folder=tmp_path / "server")
     try:
-        rated = store.feedback(answer_id)
-        assert rated is not None and rated["helpful"] is True and "pinhole" in rated["text"]
-        escalation = store.escalation(escalation_id or "")
+        rated = store.answers.feedback(answer_id)
+        assert rated is not None and rated.helpful is True and "pinhole" in rated.answer.text
+        escalation = store.outbox.get(escalation_id or "")
         assert escalation is not None and escalation.contact == "ana@example.com"
         assert [m.content for m in escalation.transcript if m.role == "user"] == [
             "How do I factory reset my router?",
