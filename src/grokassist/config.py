@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,7 +22,14 @@ from pydantic_settings import (
 
 from .errors import ConfigurationError
 
-__all__ = ["AnswerSettings", "IngestSettings", "RetrievalSettings", "Settings", "load_settings"]
+__all__ = [
+    "AnswerSettings",
+    "IngestSettings",
+    "RetrievalSettings",
+    "Settings",
+    "TicketingSettings",
+    "load_settings",
+]
 
 
 def _default_data_dir() -> Path:
@@ -67,6 +74,23 @@ class AnswerSettings(_Section):
     history_turns: int = Field(default=6, ge=0)
 
 
+class TicketingSettings(_Section):
+    """The help desk escalations go to, and its credentials (secrets never appear in a repr or log).
+
+    ``url`` names the system (``rt://rt.example.com/Support``, ``zendesk://acme``,
+    ``freshdesk://acme``, ``jsm://acme.atlassian.net/1/10``, ``servicenow://acme``,
+    ``github://acme/support``); docs/ticketing.md says which credentials each one takes.
+    """
+
+    url: str | None = None
+    user: str | None = None  # a user name or e-mail address, where the system wants one
+    password: SecretStr | None = None
+    token: SecretStr | None = None  # an API token, auth token or API key
+    webhook_secret: SecretStr | None = None  # verifies the system's webhooks (agent replies)
+    timeout_s: float = Field(default=15.0, gt=0)
+    options: dict[str, str] = Field(default_factory=dict)  # per system, e.g. external_id_field
+
+
 class Settings(BaseSettings):
     """All grokassist settings."""
 
@@ -83,6 +107,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    ticketing: TicketingSettings = TicketingSettings()
 
     @classmethod
     def settings_customise_sources(

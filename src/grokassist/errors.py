@@ -23,7 +23,12 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── ContextLengthError          the prompt cannot fit the context window
     │   └── StructuredOutputError       the output did not match the JSON schema
     └── AdapterError
-        ├── TicketingError              a ticketing system failed or is down
+        ├── TicketingError              a ticketing system failed (system, status, body, retry_after)
+        │   ├── TicketingAuthError      401/403: credentials wrong, missing or without the right
+        │   ├── TicketNotFoundError     404: no such ticket
+        │   ├── TicketingValidationError  400/409/422: the system refused the request's content
+        │   ├── TicketingRateLimitError 429 (retry_after)
+        │   └── TicketingUnavailableError  5xx, refused connection, timeout (retry_after if sent)
         └── RobotError                  robot runtime / action safety errors
 """
 
@@ -49,7 +54,12 @@ __all__ = [
     "SessionStoreError",
     "StoreError",
     "StructuredOutputError",
+    "TicketNotFoundError",
+    "TicketingAuthError",
     "TicketingError",
+    "TicketingRateLimitError",
+    "TicketingUnavailableError",
+    "TicketingValidationError",
     "UnknownBackendError",
 ]
 
@@ -166,7 +176,55 @@ class AdapterError(GrokAssistError):
 
 
 class TicketingError(AdapterError):
-    """A ticketing system failed or is unreachable."""
+    """A ticketing system failed or is unreachable.
+
+    ``retryable`` says whether trying again later may succeed (rate limits, outages); the outbox
+    waits at least ``retry_after`` seconds when the system said how long.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str | None = None,
+        status_code: int | None = None,
+        body: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.system = system
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+        where = f"{system}: " if system else ""
+        status = f" (HTTP {status_code})" if status_code is not None else ""
+        detail = f": {body[:500]}" if body else ""
+        super().__init__(f"{where}{message}{status}{detail}")
+
+
+class TicketingAuthError(TicketingError):
+    """The system refused the credentials, or the user lacks a right (401, 403)."""
+
+
+class TicketNotFoundError(TicketingError):
+    """No such ticket, or not one these credentials can see (404)."""
+
+
+class TicketingValidationError(TicketingError):
+    """The system refused the request's content (400, 409, 422); sending it again will not help."""
+
+
+class TicketingRateLimitError(TicketingError):
+    """Too many requests (429); ``retry_after`` says how long the system asked to wait."""
+
+    retryable = True
+
+
+class TicketingUnavailableError(TicketingError):
+    """The system is down, overloaded or unreachable (5xx, refused connection, timeout)."""
+
+    retryable = True
 
 
 class RobotError(AdapterError):

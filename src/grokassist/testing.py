@@ -1,6 +1,5 @@
-"""Test helpers for grokassist and its plugins: a scripted fake backend, an in-process
-ticketing system, and the conformance checks that every backend, store and ticketing
-adapter implementation should pass.
+"""Test helpers for grokassist and its plugins: a scripted fake backend, an in-memory help desk,
+and the conformance checks that every backend, store and ticketing adapter should pass.
 
 >>> from grokassist.testing import FakeBackend
 >>> backend = FakeBackend(["Restart the router [1]."])
@@ -10,12 +9,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
-from .adapters.ticketing.base import NewTicket, TicketRef, TicketStatus, TicketUpdate
+from .adapters.ticketing.base import NewTicket, TicketingAdapter, TicketRef, TicketStatus, TicketUpdate
 from .backends.base import ChatBackend, ChatRequest, GenerationSettings, SyncBackend, collect
-from .errors import BackendError, TicketingError
+from .errors import (
+    BackendError,
+    TicketingAuthError,
+    TicketingError,
+    TicketingRateLimitError,
+    TicketingUnavailableError,
+    TicketingValidationError,
+    TicketNotFoundError,
+)
 from .stores.base import (
     AnswerLog,
     ConversationStore,
@@ -30,8 +40,15 @@ from .stores.base import (
 from .types import Answer, Chunk, Citation, Message, Usage
 
 __all__ = [
+    "FAULT_KINDS",
+    "FAULT_RETRY_AFTER",
     "FakeBackend",
-    "FakeTicketing",
+    "FakeTicketingAdapter",
+    "FakeTicketingAgent",
+    "FaultKind",
+    "FaultyAdapterFactory",
+    "TicketingAgent",
+    "TicketingConformanceReport",
     "check_answer_log_conformance",
     "check_backend_conformance",
     "check_backend_conformance_async",
@@ -40,6 +57,7 @@ __all__ = [
     "check_rate_limits_conformance",
     "check_session_ownership_conformance",
     "check_store_conformance",
+    "check_ticketing_conformance",
     "sample_escalation",
 ]
 
@@ -134,105 +152,6 @@ async def check_backend_conformance_async(backend: ChatBackend, request: ChatReq
     stream: AsyncIterator[Chunk] = backend.astream(req)
     chunks = [c async for c in stream]
     assert chunks and collect(chunks).text.strip(), "astream produced no text"
-
-
-# -- a ticketing system in this process -----------------------------------------------------------
-
-
-class FakeTicketing:
-    """An in-process ticketing system that honours the :class:`TicketingAdapter` contract.
-
-    ``create_ticket`` is idempotent by external id and counts the tickets it really made
-    (``created``); ``fail`` holds errors raised by the next calls, in order;
-    ``crash_after_create`` raises after the ticket exists (a worker dying before its ack).
-    :meth:`reply` and :meth:`set_status` act as a person working the ticket.
-    """
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.tickets: dict[str, NewTicket] = {}
-        self.status: dict[str, TicketStatus] = {}
-        self.events: dict[str, list[TicketUpdate]] = {}
-        self.created = 0
-        self.calls: list[str] = []
-        self.fail: list[BaseException] = []
-        self.crash_after_create: BaseException | None = None
-        self._lock = threading.Lock()
-
-    def _begin(self, call: str) -> None:
-        self.calls.append(call)
-        if self.fail:
-            raise self.fail.pop(0)
-
-    def _ref(self, ticket_id: str) -> TicketRef:
-        ticket = self.tickets[ticket_id]
-        return TicketRef(
-            id=ticket_id,
-            url=f"https://tickets.example.com/{ticket_id}",
-            status=self.status[ticket_id],
-            external_id=ticket.external_id,
-        )
-
-    def _event(self, ticket_id: str, **fields: object) -> None:
-        events = self.events[ticket_id]
-        events.append(
-            TicketUpdate.model_validate(
-                {
-                    "ticket_id": ticket_id,
-                    "cursor": str(len(events) + 1),
-                    "created": datetime.now(UTC),
-                    **fields,
-                }
-            )
-        )
-
-    async def create_ticket(self, ticket: NewTicket) -> TicketRef:
-        self._begin("create_ticket")
-        with self._lock:
-            found = next((i for i, t in self.tickets.items() if t.external_id == ticket.external_id), None)
-            if found is None:
-                found = str(1000 + len(self.tickets))
-                self.tickets[found], self.status[found], self.events[found] = ticket, "open", []
-                self.created += 1
-        if self.crash_after_create is not None:
-            crash, self.crash_after_create = self.crash_after_create, None
-            raise crash
-        return self._ref(found)
-
-    async def find_ticket(self, external_id: str) -> TicketRef | None:
-        self._begin("find_ticket")
-        found = next((i for i, t in self.tickets.items() if t.external_id == external_id), None)
-        return self._ref(found) if found is not None else None
-
-    async def add_comment(self, ticket_id: str, body: str, *, public: bool) -> None:
-        self._begin("add_comment")
-        if ticket_id not in self.tickets:
-            raise TicketingError(f"no ticket {ticket_id}")
-        self._event(
-            ticket_id, kind="public_reply" if public else "internal_note", author="grokassist", body=body
-        )
-
-    async def updates_since(self, ticket_id: str, cursor: str | None = None) -> list[TicketUpdate]:
-        self._begin("updates_since")
-        if ticket_id not in self.tickets:
-            raise TicketingError(f"no ticket {ticket_id}")
-        return list(self.events[ticket_id][int(cursor or 0) :])
-
-    async def aclose(self) -> None:
-        return None
-
-    def reply(self, ticket_id: str, body: str, author: str = "Dana (support)") -> None:
-        """A person's public reply on the ticket."""
-        self._event(ticket_id, kind="public_reply", author=author, body=body)
-
-    def set_status(self, ticket_id: str, status: TicketStatus) -> None:
-        """A person resolving, closing or reopening the ticket."""
-        self.status[ticket_id] = status
-        self._event(ticket_id, kind="status", status=status)
-
-    def notes(self, ticket_id: str) -> list[str]:
-        return [u.body for u in self.events[ticket_id] if u.kind == "internal_note"]
 
 
 # -- store conformance --------------------------------------------------------------------------
@@ -439,6 +358,14 @@ def check_outbox_conformance(outbox: Outbox, *, sleep: Callable[[float], None] =
     gone = outbox.get(two.id)
     assert gone is not None and gone.status == "dead" and "gave up after 1 attempts" in gone.last_error
 
+    # a failure that trying again cannot fix is a dead letter at once
+    refused = sample_escalation(None)
+    outbox.enqueue(refused)
+    leased = outbox.claim("w1", policy)
+    assert leased is not None and leased.id == refused.id
+    final = outbox.fail(refused.id, leased.lease or "", "HTTP 422", policy, final=True)
+    assert final is not None and final.status == "dead" and final.last_error == "not retried: HTTP 422"
+
     # the handoff: a person has the conversation until the ticket is resolved or released
     assert outbox.active("s1") == outbox.get(first.id)
     assert outbox.active("s2") is None, "a dead letter holds the conversation"
@@ -493,3 +420,297 @@ def check_store_conformance(
     finally:
         store.close()
     check_session_ownership_conformance(make_store, sleep=sleep)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ticketing adapters: an in-memory fake, and the conformance check every adapter passes
+# (RT live against a real Request Tracker; the SaaS adapters against their recorded shapes).
+# ---------------------------------------------------------------------------------------------
+
+#: What a :data:`FaultyAdapterFactory` can be asked to arrange for the adapter's next request.
+FaultKind = Literal["auth", "validation", "rate_limit", "server_error", "timeout", "unreachable"]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+#: The ``Retry-After`` (seconds) a ``rate_limit`` fault must carry; the check expects it back.
+FAULT_RETRY_AFTER = 7.0
+#: An adapter whose next request meets the fault, or ``None`` where the system cannot produce it.
+FaultyAdapterFactory = Callable[[FaultKind], Awaitable["TicketingAdapter | None"]]
+
+_FAULT_ERRORS: dict[FaultKind, type[TicketingError]] = {
+    "auth": TicketingAuthError,
+    "validation": TicketingValidationError,
+    "rate_limit": TicketingRateLimitError,
+    "server_error": TicketingUnavailableError,
+    "timeout": TicketingUnavailableError,
+    "unreachable": TicketingUnavailableError,
+}
+
+
+@runtime_checkable
+class TicketingAgent(Protocol):
+    """A person working tickets in the system under test: the other side of the conversation."""
+
+    async def reply(self, ticket_id: str, body: str) -> None:
+        """A public reply, as a human agent (not the adapter's identity)."""
+        ...
+
+    async def note(self, ticket_id: str, body: str) -> None:
+        """An internal note, as a human agent."""
+        ...
+
+    async def set_status(self, ticket_id: str, status: TicketStatus) -> bool:
+        """Move the ticket to ``status``; ``False`` where the system has no such state."""
+        ...
+
+
+@dataclass
+class TicketingConformanceReport:
+    """What :func:`check_ticketing_conformance` checked."""
+
+    adapter: str
+    checks: list[str] = field(default_factory=list)
+    faults_checked: list[FaultKind] = field(default_factory=list)
+    faults_skipped: list[FaultKind] = field(default_factory=list)
+    statuses_checked: list[TicketStatus] = field(default_factory=list)
+
+
+async def _expect_error(error: type[TicketingError], call: Awaitable[object], what: str) -> TicketingError:
+    try:
+        await call
+    except error as exc:
+        return exc
+    except TicketingError as exc:
+        raise AssertionError(
+            f"{what}: raised {type(exc).__name__}, expected {error.__name__}: {exc}"
+        ) from exc
+    raise AssertionError(f"{what}: raised nothing, expected {error.__name__}")
+
+
+async def check_ticketing_conformance(
+    adapter: TicketingAdapter,
+    agent: TicketingAgent,
+    *,
+    faulty: FaultyAdapterFactory | None = None,
+    missing_ticket_id: str = "987654321",
+    prefix: str = "conformance",
+) -> TicketingConformanceReport:
+    """Assert that ``adapter`` honours the :class:`TicketingAdapter` contract; return what was checked.
+
+    It creates two tickets (external ids ``<prefix>-<random>``), so run it against a test instance:
+    idempotent create, find by external id, internal note vs public reply, updates after a cursor
+    (oldest first, the cursor advances, the adapter's own comments marked ``own``), a human
+    agent's reply and note, status mapping (``pending`` where the system has it, ``resolved``),
+    a missing ticket (``missing_ticket_id``) and a malformed cursor, and, through ``faulty``, the
+    translation of each :data:`FaultKind` into its :class:`~grokassist.errors.TicketingError`.
+    """
+    report = TicketingConformanceReport(adapter=getattr(adapter, "name", type(adapter).__name__))
+    assert isinstance(adapter, TicketingAdapter), "does not satisfy the TicketingAdapter protocol"
+    assert isinstance(adapter.name, str) and adapter.name, "an adapter needs a name"
+    tag = uuid.uuid4().hex[:12]
+    ticket = NewTicket(
+        external_id=f"{prefix}-{tag}",
+        subject="Router keeps rebooting after the firmware update",
+        body=(
+            "customer: My router reboots every ten minutes since yesterday.\n"
+            "assistant: I could not find a fix for this in the documentation.\n"
+            "reason: the assistant abstained (confidence 0.21)"
+        ),
+        requester_email="casey.customer@example.com",
+        requester_name="Casey Customer",
+        priority="high",
+        tags=("router", "firmware"),
+        metadata={"plan": "pro", "locale": "en-GB"},
+    )
+
+    # create: idempotent by external id, findable, a second id gives a second ticket
+    assert await adapter.find_ticket(ticket.external_id) is None, "found a ticket that was never created"
+    ref = await adapter.create_ticket(ticket)
+    assert ref.id, "create_ticket returned no id"
+    assert ref.status == "open", f"a new ticket is {ref.status!r}, not 'open'"
+    assert ref.external_id == ticket.external_id, "the ticket does not carry its external id"
+    again = await adapter.create_ticket(ticket)
+    assert again.id == ref.id, f"a second create with the same external id made ticket {again.id}"
+    found = await adapter.find_ticket(ticket.external_id)
+    assert found is not None and found.id == ref.id, "find_ticket does not find the created ticket"
+    other = await adapter.create_ticket(ticket.model_copy(update={"external_id": f"{prefix}-{tag}-2"}))
+    assert other.id != ref.id, "a different external id returned the same ticket"
+    report.checks += ["create", "idempotent create", "find by external id"]
+
+    # the adapter's own note and reply come back, in order, marked own, and the cursor advances
+    start = await adapter.updates_since(ref.id)
+    assert all(u.own or u.kind == "status" for u in start), "updates nobody made on a new ticket"
+    cursor = start[-1].cursor if start else None
+    note_text, reply_text = f"Draft for the agent {tag} [1]", f"A person will reply soon {tag}."
+    await adapter.add_comment(ref.id, note_text, public=False)
+    await adapter.add_comment(ref.id, reply_text, public=True)
+    mine = [u for u in await adapter.updates_since(ref.id, cursor) if u.kind != "status"]
+    assert [u.kind for u in mine] == ["internal_note", "public_reply"], f"own comments: {mine}"
+    assert note_text in mine[0].body and reply_text in mine[1].body, f"own comment bodies: {mine}"
+    assert all(u.own for u in mine), "the adapter's own comments are not marked own"
+    assert all(u.ticket_id == ref.id for u in mine)
+    cursor = mine[-1].cursor
+    assert await adapter.updates_since(ref.id, cursor) == [], "the cursor does not advance"
+    report.checks += ["internal note", "public reply", "own comments marked", "cursor advances"]
+
+    # a human agent's reply and note: not own, with an author, oldest first
+    agent_reply, agent_note = f"Hold the reset button for 10 seconds {tag}.", f"Known firmware bug {tag}"
+    await agent.reply(ref.id, agent_reply)
+    await agent.note(ref.id, agent_note)
+    theirs = [u for u in await adapter.updates_since(ref.id, cursor) if u.kind != "status"]
+    assert [u.kind for u in theirs] == ["public_reply", "internal_note"], f"agent's comments: {theirs}"
+    assert agent_reply in theirs[0].body and agent_note in theirs[1].body, f"agent's bodies: {theirs}"
+    assert not any(u.own for u in theirs), "a human agent's comment is marked own"
+    assert all(u.author for u in theirs), "a human agent's comment has no author"
+    times = [u.created for u in theirs if u.created is not None]
+    assert times == sorted(times), "updates are not oldest first"
+    cursor = (await adapter.updates_since(ref.id, cursor))[-1].cursor
+    report.checks += ["agent reply", "agent note", "oldest first"]
+
+    # status: each change comes back once, as grokassist's status, and find_ticket agrees
+    for status in ("pending", "resolved"):
+        if not await agent.set_status(ref.id, status):
+            continue
+        changes = await adapter.updates_since(ref.id, cursor)
+        assert changes, f"setting the ticket {status} produced no update"
+        assert changes[-1].kind == "status" and changes[-1].status == status, f"{status}: {changes}"
+        cursor = changes[-1].cursor
+        assert await adapter.updates_since(ref.id, cursor) == [], f"the {status} update came twice"
+        found = await adapter.find_ticket(ticket.external_id)
+        assert found is not None and found.status == status, f"find_ticket says {found}, not {status}"
+        report.statuses_checked.append(status)
+    assert "resolved" in report.statuses_checked, "the agent could not resolve the ticket"
+    report.checks.append("status mapping")
+
+    # bad input: a clear error, nothing sent or lost
+    await _expect_error(
+        TicketNotFoundError,
+        adapter.add_comment(missing_ticket_id, "hello", public=True),
+        "a comment on a missing ticket",
+    )
+    await _expect_error(
+        TicketNotFoundError, adapter.updates_since(missing_ticket_id), "updates of a missing ticket"
+    )
+    await _expect_error(
+        TicketingValidationError, adapter.updates_since(ref.id, "not a cursor!"), "a malformed cursor"
+    )
+    await _expect_error(
+        TicketingValidationError, adapter.add_comment(ref.id, "  ", public=True), "an empty comment"
+    )
+    report.checks += ["missing ticket", "malformed cursor", "empty comment"]
+
+    # every vendor failure arrives as the right TicketingError
+    for kind in FAULT_KINDS:
+        broken = await faulty(kind) if faulty is not None else None
+        if broken is None:
+            report.faults_skipped.append(kind)
+            continue
+        try:
+            fresh = ticket.model_copy(update={"external_id": f"{prefix}-{tag}-{kind}"})
+            error = await _expect_error(_FAULT_ERRORS[kind], broken.create_ticket(fresh), f"fault {kind}")
+        finally:
+            await broken.aclose()
+        assert error.retryable == (kind not in ("auth", "validation")), f"{kind}: retryable={error.retryable}"
+        if kind == "rate_limit":
+            assert error.retry_after == FAULT_RETRY_AFTER, f"Retry-After became {error.retry_after}"
+        report.faults_checked.append(kind)
+    return report
+
+
+class FakeTicketingAdapter:
+    """An in-memory help desk that honours the :class:`TicketingAdapter` contract.
+
+    For testing what sits on top of an adapter (the outbox worker, the reply poller): ``fail``
+    makes the next calls raise the given errors, in order (e.g. a 429, then an outage);
+    ``created`` counts tickets actually created. ``agent`` (a :class:`FakeTicketingAgent`) acts as
+    the human on the other side.
+    """
+
+    name = "fake-ticketing"
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.events: list[TicketUpdate] = []
+        self.fail: list[TicketingError] = []
+        self.created = 0
+        self.closed = False
+        self.agent = FakeTicketingAgent(self)
+
+    def _maybe_fail(self) -> None:
+        if self.fail:
+            raise self.fail.pop(0)
+
+    def _ticket(self, ticket_id: str) -> dict[str, Any]:
+        if ticket_id not in self.tickets:
+            raise TicketNotFoundError(f"no ticket {ticket_id}", system="fake", status_code=404)
+        return self.tickets[ticket_id]
+
+    def _ref(self, ticket_id: str) -> TicketRef:
+        data = self.tickets[ticket_id]
+        return TicketRef(
+            id=ticket_id, url=f"fake://{ticket_id}", status=data["status"], external_id=data["ext"]
+        )
+
+    def record(self, ticket_id: str, **fields: Any) -> None:
+        """Append an event to the ticket's history (what the fake agent does)."""
+        self._ticket(ticket_id)
+        self.events.append(
+            TicketUpdate(ticket_id=ticket_id, cursor=str(len(self.events) + 1), created=_now(), **fields)
+        )
+
+    async def create_ticket(self, ticket: NewTicket) -> TicketRef:
+        existing = await self.find_ticket(ticket.external_id)
+        if existing is not None:
+            return existing
+        self._maybe_fail()
+        ticket_id = str(len(self.tickets) + 1)
+        self.tickets[ticket_id] = {"ext": ticket.external_id, "status": "open", "ticket": ticket}
+        self.created += 1
+        return self._ref(ticket_id)
+
+    async def find_ticket(self, external_id: str) -> TicketRef | None:
+        self._maybe_fail()
+        for ticket_id, data in self.tickets.items():
+            if data["ext"] == external_id:
+                return self._ref(ticket_id)
+        return None
+
+    async def add_comment(self, ticket_id: str, body: str, *, public: bool) -> None:
+        self._maybe_fail()
+        self._ticket(ticket_id)
+        if not body.strip():
+            raise TicketingValidationError("an empty comment was not sent", system="fake")
+        kind = "public_reply" if public else "internal_note"
+        self.record(ticket_id, kind=kind, body=body, author="grokassist", own=True)
+
+    async def updates_since(self, ticket_id: str, cursor: str | None = None) -> list[TicketUpdate]:
+        self._maybe_fail()
+        self._ticket(ticket_id)
+        if cursor is not None and not cursor.isdigit():
+            raise TicketingValidationError(f"malformed cursor {cursor!r}", system="fake")
+        after = int(cursor or 0)
+        return [e for e in self.events if e.ticket_id == ticket_id and int(e.cursor) > after]
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class FakeTicketingAgent:
+    """The human agent of a :class:`FakeTicketingAdapter`."""
+
+    def __init__(self, desk: FakeTicketingAdapter, name: str = "Alex Agent") -> None:
+        self.desk = desk
+        self.name = name
+
+    async def reply(self, ticket_id: str, body: str) -> None:
+        self.desk.record(ticket_id, kind="public_reply", body=body, author=self.name)
+
+    async def note(self, ticket_id: str, body: str) -> None:
+        self.desk.record(ticket_id, kind="internal_note", body=body, author=self.name)
+
+    async def set_status(self, ticket_id: str, status: TicketStatus) -> bool:
+        self.desk._ticket(ticket_id)["status"] = status
+        self.desk.record(ticket_id, kind="status", status=status, author=self.name)
+        return True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -9,10 +9,16 @@ from pathlib import Path
 import anyio
 import pytest
 
-from grokassist.errors import TicketingError
+from desk import Desk
+from grokassist.errors import (
+    TicketingError,
+    TicketingRateLimitError,
+    TicketingUnavailableError,
+    TicketingValidationError,
+)
 from grokassist.handoff import OutboxWorker
 from grokassist.stores import DeliveryPolicy, MemoryStore, SqliteStore, Store
-from grokassist.testing import FakeTicketing, sample_escalation
+from grokassist.testing import sample_escalation
 from grokassist.types import Message
 
 FAST = DeliveryPolicy(max_attempts=4, lease_s=0.3, backoff_base_s=0.01, backoff_cap_s=0.02)
@@ -26,31 +32,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
 
 def busy(retry_after: float) -> TicketingError:
-    error = TicketingError("HTTP 429 Too Many Requests")
-    error.retry_after = retry_after  # type: ignore[attr-defined]
-    return error
+    return TicketingRateLimitError(
+        "too many requests", system="fake", status_code=429, retry_after=retry_after
+    )
 
 
 async def test_delivery_creates_one_ticket_with_the_draft_note(store: Store) -> None:
     escalation = sample_escalation("s1", draft="Try holding the reset button [1].\n(grokassist draft)")
     store.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
+    tickets = Desk()
     worker = OutboxWorker(store, tickets, policy=FAST)
     stats = await worker.run_until_idle()
     assert stats.delivered == 1 and tickets.created == 1
     done = store.outbox.get(escalation.id)
-    assert done is not None and done.status == "delivered" and done.ticket_id == "1000"
-    assert done.ticket_url.endswith("/1000") and done.cursor == "1"  # replies are read after the note
-    assert tickets.notes("1000") == [escalation.draft]
-    assert tickets.tickets["1000"].external_id == escalation.id
-    assert tickets.calls == ["create_ticket", "add_comment", "updates_since", "updates_since"]
+    assert done is not None and done.status == "delivered" and done.ticket_id == "1"
+    assert done.ticket_url == "fake://1" and done.cursor == "1"  # replies are read after the note
+    assert tickets.notes("1") == [escalation.draft]
+    assert tickets.ticket("1").external_id == escalation.id
 
 
 async def test_a_crash_after_the_ticket_exists_does_not_make_a_second(store: Store) -> None:
     escalation = sample_escalation("s1", draft="Draft (grokassist draft)")
     store.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
-    tickets.crash_after_create = TicketingError("connection reset after the ticket was created")
+    tickets = Desk()
+    tickets.crash_after_create = TicketingUnavailableError("connection reset after the ticket was created")
     worker = OutboxWorker(store, tickets, policy=FAST)
     first = await worker.deliver_next()
     assert first is not None and first.status == "pending" and "connection reset" in first.last_error
@@ -65,7 +70,7 @@ async def test_a_worker_killed_before_its_ack_is_taken_over_without_duplicates(s
     """The dead worker created the ticket and posted the note; its lease runs out."""
     escalation = sample_escalation("s1", draft="Draft reply\n(grokassist draft for x)")
     store.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
+    tickets = Desk()
     claimed = store.outbox.claim("dead-worker", FAST)
     assert claimed is not None
     ref = await tickets.create_ticket(claimed.ticket)
@@ -87,20 +92,20 @@ async def test_a_worker_killed_before_its_ack_is_taken_over_without_duplicates(s
 async def test_retry_after_is_honoured_then_the_dead_letter_then_retry(store: Store) -> None:
     escalation = sample_escalation("s1")
     store.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
+    tickets = Desk()
     tickets.fail = [busy(0.4)]
     worker = OutboxWorker(store, tickets, policy=FAST)
     failed = await worker.deliver_next()
     assert failed is not None and failed.status == "pending" and failed.due >= time.time() + 0.3
     assert await worker.deliver_next() is None, "retried before Retry-After"
 
-    tickets.fail = [TicketingError("HTTP 503")] * 10
+    tickets.fail = [TicketingUnavailableError("down", status_code=503)] * 10
     await anyio.sleep(0.45)
     while (result := await worker.deliver_next()) is not None and result.status != "dead":
         await anyio.sleep(0.05)
     dead = store.outbox.get(escalation.id)
     assert dead is not None and dead.status == "dead" and dead.attempts == FAST.max_attempts
-    assert "gave up after 4 attempts" in dead.last_error and "HTTP 503" in dead.last_error
+    assert "gave up after 4 attempts" in dead.last_error and "(HTTP 503)" in dead.last_error
     assert worker.stats.dead == 1 and tickets.created == 0
     assert store.outbox.active("s1") is None, "a dead letter keeps the conversation from the assistant"
 
@@ -116,8 +121,8 @@ async def test_two_workers_deliver_each_escalation_exactly_once(tmp_path: Path) 
     setup = SqliteStore(path)
     for escalation in queued:
         setup.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
-    tickets.fail = [TicketingError("flaky")] * 5
+    tickets = Desk()
+    tickets.fail = [TicketingUnavailableError("flaky")] * 5
     stores = [SqliteStore(path), SqliteStore(path)]  # as two processes would
     workers = [OutboxWorker(s, tickets, policy=FAST, name=f"w{i}") for i, s in enumerate(stores)]
     async with anyio.create_task_group() as tasks:
@@ -127,7 +132,7 @@ async def test_two_workers_deliver_each_escalation_exactly_once(tmp_path: Path) 
     await workers[0].run_until_idle()  # what failed is due again after the backoff
     try:
         assert tickets.created == 40 and len(tickets.tickets) == 40
-        assert sorted(t.external_id for t in tickets.tickets.values()) == sorted(e.id for e in queued)
+        assert sorted(t["ext"] for t in tickets.tickets.values()) == sorted(e.id for e in queued)
         assert {e.status for e in setup.outbox.escalations(limit=100)} == {"delivered"}
         assert sum(w.stats.delivered for w in workers) == 40
     finally:
@@ -140,14 +145,15 @@ async def test_an_agents_reply_reaches_the_conversation_until_the_ticket_is_reso
     store.conversations.append(sid, Message(role="user", content="My router is dead."))
     escalation = sample_escalation(sid)
     store.outbox.enqueue(escalation)
-    tickets = FakeTicketing()
+    tickets = Desk()
     worker = OutboxWorker(store, tickets, policy=FAST)
     await worker.run_until_idle()
     ticket = store.outbox.get(escalation.id)
     assert ticket is not None and ticket.ticket_id and store.outbox.active(sid) is not None
 
     tickets.reply(ticket.ticket_id, "Hi, I'm Dana. Please hold the reset button for 10 seconds.")
-    await tickets.add_comment(ticket.ticket_id, "internal: customer on the pro plan", public=False)
+    await tickets.agent.note(ticket.ticket_id, "internal: customer on the pro plan")
+    await tickets.add_comment(ticket.ticket_id, "Our own public reply: skipped", public=True)
     assert await worker.sync_once() == 1
     assert await worker.sync_once() == 0, "a reply was delivered twice"
     last = store.conversations.history(sid)[-1]
@@ -156,7 +162,8 @@ async def test_an_agents_reply_reaches_the_conversation_until_the_ticket_is_reso
         content="Hi, I'm Dana. Please hold the reset button for 10 seconds.",
         author="Dana (support)",
     )
-    assert all("internal" not in m.content for m in store.conversations.history(sid)), "a note leaked"
+    contents = [m.content for m in store.conversations.history(sid)]
+    assert not any("internal" in c or "Our own" in c for c in contents), "a note or our own reply leaked"
     assert store.outbox.active(sid) is not None
 
     tickets.set_status(ticket.ticket_id, "resolved")
@@ -166,7 +173,7 @@ async def test_an_agents_reply_reaches_the_conversation_until_the_ticket_is_reso
 
 
 async def test_run_delivers_and_syncs_until_cancelled(store: Store) -> None:
-    tickets = FakeTicketing()
+    tickets = Desk()
     worker = OutboxWorker(store, tickets, policy=FAST, poll_s=0.05, sync_s=0.05)
     sid = store.sessions.create("key:a")
     escalation = sample_escalation(sid)
@@ -182,3 +189,13 @@ async def test_run_delivers_and_syncs_until_cancelled(store: Store) -> None:
                 await anyio.sleep(0.02)
         tasks.cancel_scope.cancel()
     assert store.conversations.history(sid)[-1].content == "On it."
+
+
+async def test_a_ticket_the_system_refuses_is_a_dead_letter_at_once(store: Store) -> None:
+    escalation = sample_escalation("s1")
+    store.outbox.enqueue(escalation)
+    tickets = Desk()
+    tickets.fail = [TicketingValidationError("subject too long", status_code=422)]
+    result = await OutboxWorker(store, tickets, policy=FAST).deliver_next()
+    assert result is not None and result.status == "dead" and result.attempts == 1
+    assert result.last_error.startswith("not retried: TicketingValidationError")

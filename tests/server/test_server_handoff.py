@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from desk import Desk
+from grokassist.config import TicketingSettings
+from grokassist.errors import TicketingUnavailableError
 from grokassist.handoff import HandoffSettings
-from grokassist.testing import FakeTicketing
 
 from .conftest import API_KEY, AppFactory
 
@@ -35,26 +37,28 @@ def wait_for(check: Any, timeout: float = 5.0) -> Any:
 
 
 @pytest.fixture
-def tickets() -> FakeTicketing:
-    return FakeTicketing()
+def tickets() -> Desk:
+    return Desk()
 
 
 @pytest.fixture
-def live(make_app: AppFactory, tickets: FakeTicketing) -> Iterator[TestClient]:
+def live(make_app: AppFactory, tickets: Desk) -> Iterator[TestClient]:
     """An app with keys, anonymous widget access and the outbox worker in process."""
     from grokassist.server.app import create_app
 
     app = make_app(api_keys=[API_KEY])
-    handoff = HandoffSettings(poll_s=0.05, sync_s=0.05, webhook_secret=SECRET, redact_personal_data=True)
-    app = create_app(
-        app.state.service.assistant, app.state.service.settings, handoff=handoff, ticketing=tickets
+    handoff = HandoffSettings(poll_s=0.05, sync_s=0.05, redact_personal_data=True)
+    assistant = app.state.service.assistant
+    assistant.settings = assistant.settings.model_copy(
+        update={"ticketing": TicketingSettings(webhook_secret=SECRET)}
     )
+    app = create_app(assistant, app.state.service.settings, handoff=handoff, ticketing=tickets)
     with TestClient(app) as client:
         yield client
 
 
 def test_a_person_takes_over_and_the_assistant_stays_quiet_until_resolved(
-    live: TestClient, tickets: FakeTicketing
+    live: TestClient, tickets: Desk
 ) -> None:
     first = live.post("/v1/ask", json={"question": RESET}).json()
     sid = first["session_id"]
@@ -73,7 +77,7 @@ def test_a_person_takes_over_and_the_assistant_stays_quiet_until_resolved(
     assert again.json()["escalation_id"] == escalation_id
 
     ticket_id = wait_for(lambda: next(iter(tickets.tickets), None))
-    ticket = tickets.tickets[ticket_id]
+    ticket = tickets.ticket(ticket_id)
     assert ticket.external_id == escalation_id and ticket.requester_email == "ana@example.com"
     assert RESET in ticket.body and "plan: pro" in ticket.body and ticket.metadata["locale"] == "fr-FR"
     assert "pinhole reset button" in tickets.notes(ticket_id)[0]  # the assistant's draft, for the agent
@@ -156,8 +160,8 @@ def test_triggers_hand_the_conversation_over(make_app: AppFactory) -> None:
         assert triggers == ["keyword", "negative_feedback", "repeated_failure"]
 
 
-def test_the_outbox_routes_need_a_key(live: TestClient, tickets: FakeTicketing) -> None:
-    tickets.fail = [RuntimeError("down")] * 1000  # nothing is delivered
+def test_the_outbox_routes_need_a_key(live: TestClient, tickets: Desk) -> None:
+    tickets.fail = [TicketingUnavailableError("down")] * 1000  # nothing is delivered
     sid = live.post("/v1/ask", json={"question": RESET}).json()["session_id"]
     escalation_id = live.post("/v1/escalate", json={"session_id": sid}).json()["escalation_id"]
     assert live.get("/v1/outbox").status_code == 401
@@ -177,7 +181,7 @@ def test_the_outbox_routes_need_a_key(live: TestClient, tickets: FakeTicketing) 
     assert answered["citations"], "a released conversation is the assistant's again"
 
 
-def test_webhooks_are_verified_before_they_touch_anything(live: TestClient, tickets: FakeTicketing) -> None:
+def test_webhooks_are_verified_before_they_touch_anything(live: TestClient, tickets: Desk) -> None:
     body = json.dumps({"ticket_id": "1000"}).encode()
     good = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     url = "/v1/webhooks/ticketing"

@@ -18,7 +18,6 @@ malformed stream.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import os
 import random
@@ -27,13 +26,13 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from .._http import retry_after as _retry_after
 from ..errors import (
     BackendConnectionError,
     BackendError,
@@ -394,30 +393,6 @@ def _response_format(schema: dict[str, Any], mode: ResponseFormatMode) -> dict[s
         return {"type": "json_object", "schema": schema}
     name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "response"))[:64]
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 class _StreamState:

@@ -8,8 +8,6 @@ runtime use it over a :class:`~grokassist.stores.base.Store` and a
 
 from __future__ import annotations
 
-from ..adapters.ticketing.base import TicketingAdapter
-from ..errors import ConfigurationError
 from .settings import HandoffSettings
 from .tickets import build_escalation
 from .triggers import Fired, after_answer, before_answer
@@ -23,21 +21,4 @@ __all__ = [
     "after_answer",
     "before_answer",
     "build_escalation",
-    "open_ticketing",
 ]
-
-
-def open_ticketing(settings: HandoffSettings) -> TicketingAdapter:
-    """The ticketing adapter named by ``settings.ticketing_url`` (see docs/ticketing.md)."""
-    if not settings.ticketing_url:
-        raise ConfigurationError(
-            "no ticketing system configured: set GROKASSIST_HANDOFF_TICKETING_URL (see docs/ticketing.md)"
-        )
-    from ..adapters import ticketing
-
-    opener = getattr(ticketing, "open_adapter", None)
-    if opener is None:
-        raise ConfigurationError("this grokassist has no ticketing adapters installed")
-    secret = settings.ticketing_secret.get_secret_value() if settings.ticketing_secret else None
-    adapter: TicketingAdapter = opener(settings.ticketing_url, secret=secret)
-    return adapter

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..stores.base import DeliveryPolicy, Trigger
@@ -55,12 +55,7 @@ class HandoffSettings(BaseSettings):
     #: Post the assistant's draft reply (with its citations) on the ticket as an internal note.
     post_draft: bool = True
 
-    # -- the ticketing system and the worker -------------------------------------------------
-    #: Where tickets go, e.g. ``rt://root@127.0.0.1:8080/General`` (see docs/ticketing.md);
-    #: unset: escalations wait in the outbox.
-    ticketing_url: str | None = None
-    #: The ticketing system's password or token (kept out of the URL and the logs).
-    ticketing_secret: SecretStr | None = None
+    # -- the worker (the ticketing system itself: ``[ticketing]`` settings, docs/ticketing.md) --
     #: Run the outbox worker inside ``grokassist serve`` (else run ``grokassist outbox run``).
     worker_in_process: bool = False
     #: Seconds between looks for due escalations when none was due.
@@ -69,9 +64,6 @@ class HandoffSettings(BaseSettings):
     sync_s: float = Field(default=5.0, gt=0)
     #: Attempts, lease and backoff of deliveries.
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
-    #: Shared secret of the ticketing webhooks: a request must carry
-    #: ``X-Grokassist-Signature: sha256=<hex HMAC-SHA256 of the body>`` (unset: webhooks refused).
-    webhook_secret: SecretStr | None = None
 
     @field_validator("keywords")
     @classmethod

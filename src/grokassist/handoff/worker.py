@@ -6,7 +6,8 @@ Delivery of one escalation, under a lease (:meth:`~grokassist.stores.base.Outbox
 1. on a repeated attempt, look the ticket up by external id (the escalation id): a worker
    that died after creating it must not create another; else create it (``create_ticket`` is
    idempotent by external id too);
-2. post the assistant's draft as an internal note, unless a repeated attempt finds it there;
+2. post the assistant's draft as an internal note, unless a repeated attempt finds it there
+   (a ticket the system refuses, 400/409/422, is a dead letter at once);
 3. read the ticket's updates once, so that replies are read from after what exists now;
 4. acknowledge with the lease token. A failure is recorded with the system's ``Retry-After``
    and retried with backoff, up to the dead letter.
@@ -30,7 +31,7 @@ from typing import ParamSpec, TypeVar
 import anyio
 
 from ..adapters.ticketing.base import TicketingAdapter, TicketRef, TicketStatus, TicketUpdate
-from ..errors import GrokAssistError
+from ..errors import GrokAssistError, TicketingError, TicketingValidationError
 from ..stores.base import DeliveryPolicy, Escalation, Store
 from ..types import Message
 from .tickets import draft_marker
@@ -115,11 +116,13 @@ class OutboxWorker:
             with anyio.fail_after(self.attempt_timeout_s):
                 ticket, cursor = await self._deliver(claimed)
         except Exception as exc:
-            retry_after = getattr(exc, "retry_after", None)
+            retry_after = exc.retry_after if isinstance(exc, TicketingError) else None
             if not isinstance(exc, (GrokAssistError, TimeoutError)):
                 log.error("delivering %s failed unexpectedly", claimed.id, exc_info=exc)
+            # the system refused the ticket's content: sending it again cannot help
+            final = isinstance(exc, TicketingValidationError)
             result = await self._call(
-                outbox.fail, claimed.id, claimed.lease, describe(exc), self.policy, retry_after
+                outbox.fail, claimed.id, claimed.lease, describe(exc), self.policy, retry_after, final=final
             )
             if result is None:
                 self._lost(claimed)
@@ -181,7 +184,12 @@ class OutboxWorker:
         status: TicketStatus | None = None
         session = escalation.session_id
         for update in updates:
-            if update.kind == "public_reply" and update.body.strip() and session is not None:
+            if (
+                update.kind == "public_reply"
+                and not update.own
+                and update.body.strip()
+                and session is not None
+            ):
                 message = Message(
                     role="assistant", content=update.body.strip(), author=update.author or DEFAULT_AGENT
                 )

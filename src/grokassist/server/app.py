@@ -53,7 +53,7 @@ def create_app(
 
     The outbox worker runs inside the app's event loop, for as long as the app does, with
     ``ticketing`` (the caller owns it), or with ``handoff.worker_in_process`` over the
-    system ``handoff.ticketing_url`` names.
+    system the assistant's ``ticketing`` settings name.
     """
     settings = settings or ServerSettings()
     svc = Service(assistant, settings, handoff)
@@ -106,11 +106,12 @@ def create_app(
 async def _start_worker(
     svc: Service, stack: AsyncExitStack, tasks: anyio.abc.TaskGroup, adapter: TicketingAdapter | None
 ) -> None:
-    from ..handoff import OutboxWorker, open_ticketing
+    from ..adapters.ticketing import open_ticketing
+    from ..handoff import OutboxWorker
 
     if adapter is None:
         try:
-            adapter = open_ticketing(svc.handoff)
+            adapter = open_ticketing(settings=svc.assistant.settings.ticketing)
         except GrokAssistError as exc:
             log.error("the outbox worker cannot start: %s", exc)
             return

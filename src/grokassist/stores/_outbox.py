@@ -79,12 +79,21 @@ def _acked(e: Escalation, *, lease: str, ticket_id: str, ticket_url: str, now: f
 
 
 def _failed(
-    e: Escalation, *, lease: str, error: str, policy: DeliveryPolicy, retry_after: float | None, now: float
+    e: Escalation,
+    *,
+    lease: str,
+    error: str,
+    policy: DeliveryPolicy,
+    retry_after: float | None,
+    final: bool,
+    now: float,
 ) -> Escalation | None:
     if e.status != "delivering" or e.lease != lease:
         return None
-    if e.attempts >= policy.max_attempts:
-        update: dict[str, object] = {
+    if final:
+        update: dict[str, object] = {"status": "dead", "last_error": f"not retried: {error}"}
+    elif e.attempts >= policy.max_attempts:
+        update = {
             "status": "dead",
             "last_error": f"gave up after {e.attempts} attempts: {error}",
         }
@@ -175,6 +184,8 @@ class RecordOutbox:
         error: str,
         policy: DeliveryPolicy,
         retry_after: float | None = None,
+        *,
+        final: bool = False,
     ) -> Escalation | None:
         change = partial(
             _failed,
@@ -182,6 +193,7 @@ class RecordOutbox:
             error=error[:2000],
             policy=policy,
             retry_after=retry_after,
+            final=final,
             now=self._clock(),
         )
         return self._change(escalation_id, change)

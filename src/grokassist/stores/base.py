@@ -262,9 +262,12 @@ class Outbox(Protocol):
         error: str,
         policy: DeliveryPolicy,
         retry_after: float | None = None,
+        *,
+        final: bool = False,
     ) -> Escalation | None:
         """Record a failed attempt: due again after the backoff (at least ``retry_after`` s),
-        or dead past ``max_attempts``. ``None`` if the lease is not current."""
+        or dead past ``max_attempts`` or when ``final`` (trying again cannot help).
+        ``None`` if the lease is not current."""
         ...
 
     def retry(self, escalation_id: str) -> bool:
