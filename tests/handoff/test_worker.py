@@ -46,7 +46,7 @@ async def test_delivery_creates_one_ticket_with_the_draft_note(store: Store) -> 
     assert stats.delivered == 1 and tickets.created == 1
     done = store.outbox.get(escalation.id)
     assert done is not None and done.status == "delivered" and done.ticket_id == "1"
-    assert done.ticket_url == "fake://1" and done.cursor == "1"  # replies are read after the note
+    assert done.ticket_url == "fake://1" and done.cursor == "1"  # the sync read past its own note
     assert tickets.notes("1") == [escalation.draft]
     assert tickets.ticket("1").external_id == escalation.id
 
@@ -199,3 +199,18 @@ async def test_a_ticket_the_system_refuses_is_a_dead_letter_at_once(store: Store
     result = await OutboxWorker(store, tickets, policy=FAST).deliver_next()
     assert result is not None and result.status == "dead" and result.attempts == 1
     assert result.last_error.startswith("not retried: TicketingValidationError")
+
+
+async def test_an_outage_pauses_the_whole_worker(store: Store) -> None:
+    for _ in range(10):
+        store.outbox.enqueue(sample_escalation(None))
+    tickets = Desk()
+    tickets.fail = [TicketingUnavailableError("connection refused")] * 1000
+    policy = DeliveryPolicy(lease_s=5, backoff_base_s=0.1, backoff_cap_s=1.0)
+    worker = OutboxWorker(store, tickets, policy=policy, poll_s=0.01, concurrency=4)
+    with anyio.move_on_after(0.7):
+        await worker.run()
+    attempts = sum(e.attempts for e in store.outbox.escalations())
+    # the first round of 4 lanes, then one try per pause (0.05-0.1, 0.1-0.2, 0.2-0.4 s...)
+    assert 4 <= attempts <= 10, f"{attempts} attempts against a system that is down"
+    assert tickets.created == 0 and worker.stats.failed == attempts

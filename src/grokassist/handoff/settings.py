@@ -58,6 +58,8 @@ class HandoffSettings(BaseSettings):
     # -- the worker (the ticketing system itself: ``[ticketing]`` settings, docs/ticketing.md) --
     #: Run the outbox worker inside ``grokassist serve`` (else run ``grokassist outbox run``).
     worker_in_process: bool = False
+    #: Deliveries one worker makes at once.
+    concurrency: int = Field(default=4, ge=1, le=64)
     #: Seconds between looks for due escalations when none was due.
     poll_s: float = Field(default=1.0, gt=0)
     #: Seconds between reads of the open tickets' replies (a webhook makes it immediate).

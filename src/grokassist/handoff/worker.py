@@ -8,9 +8,12 @@ Delivery of one escalation, under a lease (:meth:`~grokassist.stores.base.Outbox
    idempotent by external id too);
 2. post the assistant's draft as an internal note, unless a repeated attempt finds it there
    (a ticket the system refuses, 400/409/422, is a dead letter at once);
-3. read the ticket's updates once, so that replies are read from after what exists now;
-4. acknowledge with the lease token. A failure is recorded with the system's ``Retry-After``
+3. acknowledge with the lease token. A failure is recorded with the system's ``Retry-After``
    and retried with backoff, up to the dead letter.
+
+Replies come back by reading each open ticket's updates after a cursor kept with the
+escalation (from the start for a new ticket), skipping the adapter's own (``own``) and
+internal notes; a status of resolved or closed gives the conversation back to the assistant.
 
 The worker runs beside the HTTP service (``grokassist serve`` with
 ``GROKASSIST_HANDOFF_WORKER_IN_PROCESS=true``) or on its own (``grokassist outbox run``);
@@ -32,6 +35,7 @@ import anyio
 
 from ..adapters.ticketing.base import TicketingAdapter, TicketRef, TicketStatus, TicketUpdate
 from ..errors import GrokAssistError, TicketingError, TicketingValidationError
+from ..stores import backoff_s
 from ..stores.base import DeliveryPolicy, Escalation, Store
 from ..types import Message
 from .tickets import draft_marker
@@ -70,7 +74,10 @@ class OutboxWorker:
     """Delivers ``store``'s outbox to ``adapter`` and syncs agents' replies back.
 
     ``attempt_timeout_s`` bounds one delivery (default: 80 % of the lease, so a slow
-    ticketing system fails the attempt before another worker may claim it).
+    ticketing system fails the attempt before another worker may claim it); ``run``
+    delivers ``concurrency`` escalations at once. When the system is down or asks to slow
+    down, the whole worker waits (the policy's backoff, at least ``Retry-After``) instead of
+    trying every other escalation against it.
     """
 
     def __init__(
@@ -83,6 +90,7 @@ class OutboxWorker:
         poll_s: float = 1.0,
         sync_s: float = 5.0,
         attempt_timeout_s: float | None = None,
+        concurrency: int = 4,
     ) -> None:
         self.store = store
         self.adapter = adapter
@@ -91,7 +99,11 @@ class OutboxWorker:
         self.poll_s = poll_s
         self.sync_s = sync_s
         self.attempt_timeout_s = attempt_timeout_s or self.policy.lease_s * 0.8
+        self.concurrency = concurrency
         self.stats = WorkerStats()
+        #: Failures in a row that say the system is down or busy, and no delivery until then.
+        self._outage = 0
+        self._paused_until = 0.0
         # made inside the event loop (anyio events need one)
         self._wake_sync: anyio.Event | None = None
         self._wake_deliver: anyio.Event | None = None
@@ -114,7 +126,7 @@ class OutboxWorker:
         assert claimed.lease is not None
         try:
             with anyio.fail_after(self.attempt_timeout_s):
-                ticket, cursor = await self._deliver(claimed)
+                ticket = await self._deliver(claimed)
         except Exception as exc:
             retry_after = exc.retry_after if isinstance(exc, TicketingError) else None
             if not isinstance(exc, (GrokAssistError, TimeoutError)):
@@ -128,6 +140,7 @@ class OutboxWorker:
                 self._lost(claimed)
                 return await self._call(outbox.get, claimed.id)
             self.stats.failed += 1
+            self._note_failure(exc, retry_after)
             if result.status == "dead":
                 self.stats.dead += 1
                 log.error("escalation %s is a dead letter: %s", claimed.id, result.last_error)
@@ -138,9 +151,17 @@ class OutboxWorker:
             self._lost(claimed)
             return await self._call(outbox.get, claimed.id)
         self.stats.delivered += 1
+        self._outage = 0
         log.info("escalation %s delivered as ticket %s", claimed.id, ticket.id)
-        result = await self._call(outbox.track, claimed.id, cursor=cursor)
-        return result or await self._call(outbox.get, claimed.id)
+        return await self._call(outbox.get, claimed.id)
+
+    def _note_failure(self, exc: BaseException, retry_after: float | None) -> None:
+        """After a failure that concerns the whole system (down, busy), pause every delivery."""
+        if not (isinstance(exc, TimeoutError) or (isinstance(exc, TicketingError) and exc.retryable)):
+            return
+        self._outage += 1
+        pause = backoff_s(self._outage, self.policy, retry_after)
+        self._paused_until = max(self._paused_until, anyio.current_time() + pause)
 
     def _lost(self, claimed: Escalation) -> None:
         self.stats.lost_leases += 1
@@ -150,18 +171,20 @@ class OutboxWorker:
             claimed.id,
         )
 
-    async def _deliver(self, e: Escalation) -> tuple[TicketRef, str | None]:
+    async def _deliver(self, e: Escalation) -> TicketRef:
         adapter = self.adapter
         repeated = e.attempts > 1 or bool(e.last_error)
         found = await adapter.find_ticket(e.id) if repeated else None
+        if found is not None:
+            log.info("escalation %s: ticket %s exists (an earlier attempt made it)", e.id, found.id)
         ticket = found or await adapter.create_ticket(e.ticket)
+        log.info("escalation %s: ticket %s created, not yet acknowledged", e.id, ticket.id)
         if e.draft:
             marker = draft_marker(e.id)
             earlier = await adapter.updates_since(ticket.id) if found else []
             if not any(u.kind == "internal_note" and marker in u.body for u in earlier):
                 await adapter.add_comment(ticket.id, e.draft, public=False)
-        updates = await adapter.updates_since(ticket.id)
-        return ticket, updates[-1].cursor if updates else None
+        return ticket
 
     # -- replies back into the conversation --------------------------------------------------
 
@@ -236,16 +259,25 @@ class OutboxWorker:
             tasks.start_soon(self._sync_forever)
 
     async def _deliver_forever(self) -> None:
+        async with anyio.create_task_group() as lanes:
+            for _ in range(self.concurrency):
+                lanes.start_soon(self._deliver_lane)
+
+    async def _deliver_lane(self) -> None:
         while True:
+            while (wait := self._paused_until - anyio.current_time()) > 0:
+                await anyio.sleep(wait)
             try:
                 delivered = await self.deliver_next()
             except GrokAssistError as exc:  # the store is down: try again later
                 log.warning("the outbox cannot be read: %s", exc)
                 delivered = None
             if delivered is None:
-                self._wake_deliver = anyio.Event()
+                if self._wake_deliver is None or self._wake_deliver.is_set():
+                    self._wake_deliver = anyio.Event()
+                wake = self._wake_deliver
                 with anyio.move_on_after(self.poll_s):
-                    await self._wake_deliver.wait()
+                    await wake.wait()
 
     async def _sync_forever(self) -> None:
         while True:

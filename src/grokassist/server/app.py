@@ -122,6 +122,7 @@ async def _start_worker(
         policy=svc.handoff.delivery,
         poll_s=svc.handoff.poll_s,
         sync_s=svc.handoff.sync_s,
+        concurrency=svc.handoff.concurrency,
     )
     tasks.start_soon(svc.worker.run)
 

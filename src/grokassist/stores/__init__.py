@@ -16,6 +16,7 @@ these without FastAPI; importing this package imports neither FastAPI nor Redis.
 from __future__ import annotations
 
 from ._open import STORE_SCHEMES, open_store, store_kind
+from ._outbox import backoff_s
 from .base import (
     DAY,
     AnswerLog,
@@ -53,6 +54,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "Trigger",
+    "backoff_s",
     "open_store",
     "store_kind",
 ]
