@@ -3,16 +3,19 @@ as the route's :class:`~.security.Access` requires."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .schemas import ErrorBody
 from .security import Access, Client
 from .service import Service
 
-__all__ = ["ERRORS", "Customer", "KeyHolder", "Operator", "Svc"]
+__all__ = ["ERRORS", "Customer", "KeyHolder", "Operator", "PolicyRoute", "Svc"]
 
 #: The error responses every route documents.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -61,3 +64,39 @@ Customer = Annotated[Client, Depends(customer)]
 KeyHolder = Annotated[Client, Depends(key_holder)]
 #: A key holder, not rate limited (monitoring must work while the store is down).
 Operator = Annotated[Client, Depends(operator)]
+
+
+_ACCESS: dict[Callable[..., Any], Access] = {
+    customer: Access.CUSTOMER,
+    key_holder: Access.KEY,
+    operator: Access.KEY,
+}
+
+
+def _access_of(dependant: Dependant) -> Access | None:
+    for sub in dependant.dependencies:
+        found = _ACCESS.get(sub.call) if sub.call is not None else None
+        if found is not None:
+            return found
+        found = _access_of(sub)
+        if found is not None:
+            return found
+    return None
+
+
+class PolicyRoute(APIRoute):
+    """A route that checks the caller's key (as its :class:`Access` says) before anything else:
+    before the body is read, parsed or validated, so that a caller without a key learns nothing
+    from a keyed route, not even whether its request was well formed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        access = _access_of(self.dependant)
+        if access is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            service(request).check_key(access, request.headers.get("authorization"))
+            return await handler(request)
+
+        return checked

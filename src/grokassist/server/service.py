@@ -173,6 +173,10 @@ class Service:
             )
         return client
 
+    def check_key(self, access: Access, authorization: str | None) -> None:
+        """401 unless ``authorization`` carries what ``access`` requires (nothing else is checked)."""
+        self._identify(access, authorization, None)
+
     def _identify(self, access: Access, authorization: str | None, host: str | None) -> Client:
         anonymous = Client(id=f"ip:{host or 'unknown'}", authenticated=False)
         if not self._keys:

@@ -11,14 +11,14 @@ from sse_starlette import EventSourceResponse
 
 from ...handoff.triggers import after_answer, before_answer
 from ...types import Message
-from ..deps import ERRORS, Customer, Svc
+from ..deps import ERRORS, Customer, PolicyRoute, Svc
 from ..schemas import AskRequest, AskResponse
 from ..security import Client
 from ..service import Final, Service
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["answers"])
+router = APIRouter(tags=["answers"], route_class=PolicyRoute)
 
 
 async def _instead(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ...handoff.triggers import Fired
-from ..deps import ERRORS, Customer, Svc
+from ..deps import ERRORS, Customer, PolicyRoute, Svc
 from ..schemas import EscalateRequest, EscalateResponse, FeedbackRequest, FeedbackResponse
 from ..service import ApiError
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], route_class=PolicyRoute)
 
 QUEUED = "Thanks: a member of our support team will pick up this conversation and reply here."
 

@@ -30,14 +30,14 @@ from sse_starlette import EventSourceResponse
 
 from ...backends.base import GenerationSettings
 from ...types import Answer, Message
-from ..deps import ERRORS, KeyHolder, Svc
+from ..deps import ERRORS, KeyHolder, PolicyRoute, Svc
 from ..guard import WITHHELD_TEXT
 from ..schemas import AskResponse, ChatCompletionRequest
 from ..service import ApiError, Final, Service
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["openai-compatible"])
+router = APIRouter(tags=["openai-compatible"], route_class=PolicyRoute)
 
 
 def _model_card(svc: Service) -> dict[str, Any]:

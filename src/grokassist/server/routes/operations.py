@@ -7,12 +7,12 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from ...errors import GrokAssistError
-from ..deps import ERRORS, Operator, Svc
+from ..deps import ERRORS, Operator, PolicyRoute, Svc
 from ..service import Service
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=PolicyRoute)
 
 
 @router.get("/healthz")

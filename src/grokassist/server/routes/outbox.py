@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ...stores import Escalation, EscalationStatus
-from ..deps import ERRORS, KeyHolder, Svc
+from ..deps import ERRORS, KeyHolder, PolicyRoute, Svc
 from ..schemas import OutboxEntry, OutboxList
 from ..service import ApiError
 
 __all__ = ["entry", "router"]
 
-router = APIRouter(tags=["outbox"])
+router = APIRouter(tags=["outbox"], route_class=PolicyRoute)
 
 
 def entry(e: Escalation) -> OutboxEntry:

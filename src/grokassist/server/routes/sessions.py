@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from ..deps import ERRORS, Customer, Svc
+from ..deps import ERRORS, Customer, PolicyRoute, Svc
 from ..schemas import HandoffOut, HistoryMessage, HistoryResponse, SessionResponse
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], route_class=PolicyRoute)
 
 
 @router.post("/v1/sessions", status_code=201, responses=ERRORS)

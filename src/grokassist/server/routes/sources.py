@@ -9,12 +9,12 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from ..deps import ERRORS, Customer, Svc
+from ..deps import ERRORS, Customer, PolicyRoute, Svc
 from ..service import ApiError, public_source
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["sources"])
+router = APIRouter(tags=["sources"], route_class=PolicyRoute)
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ..deps import ERRORS, KeyHolder, Svc
+from ..deps import ERRORS, KeyHolder, PolicyRoute, Svc
 from ..schemas import WebhookResponse
 from ..security import signature_valid
 from ..service import ApiError
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=PolicyRoute)
 
 SIGNATURE = "X-Grokassist-Signature"
 

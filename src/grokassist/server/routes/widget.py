@@ -6,9 +6,11 @@ from importlib import resources
 
 from fastapi import APIRouter, Response
 
+from ..deps import PolicyRoute
+
 __all__ = ["router"]
 
-router = APIRouter(tags=["widget"], include_in_schema=False)
+router = APIRouter(tags=["widget"], include_in_schema=False, route_class=PolicyRoute)
 
 _HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 _STATIC = resources.files("grokassist.server") / "static"
