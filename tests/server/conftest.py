@@ -10,10 +10,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from adapters.rt_server import rt_server
 from grokassist.assistant import Assistant
 from grokassist.config import Settings
 from grokassist.knowledge import KnowledgeBase
 from grokassist.server import ServerSettings, create_app
+
+from .browser import page_server
+
+#: Fixtures defined elsewhere: a real Request Tracker 5 (tests/adapters) and the sample page's server.
+__all__ = ["page_server", "rt_server"]
 
 #: An API key configured on the server: it must never appear in a response.
 API_KEY = "sk-test-4f1c9b2e7a6d5c3b8e0f"

@@ -88,7 +88,12 @@ def test_a_person_takes_over_and_the_assistant_stays_quiet_until_resolved(
     assert quiet["actions"] == [
         {
             "type": "handed_off",
-            "params": {"escalation_id": escalation_id, "trigger": "requested", "status": "with_person"},
+            "params": {
+                "escalation_id": escalation_id,
+                "trigger": "requested",
+                "status": "with_person",
+                "answered": False,
+            },
         }
     ]
     assert quiet["citations"] == []

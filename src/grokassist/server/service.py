@@ -289,9 +289,15 @@ class Service:
         return escalation
 
     def handoff_answer(self, question: str, session: str, escalation: Escalation, *, new: bool) -> Answer:
-        """What the customer sees instead of an answer once a person has the conversation."""
+        """What the customer sees instead of an answer once a person has the conversation: a
+        ``handed_off`` action (``answered`` false: the text is a notice, not an answer)."""
         status = "with_person" if escalation.ticket_id else "waiting"
-        params = {"escalation_id": escalation.id, "trigger": escalation.trigger, "status": status}
+        params = {
+            "escalation_id": escalation.id,
+            "trigger": escalation.trigger,
+            "status": status,
+            "answered": False,
+        }
         return Answer(
             text=HANDED_OFF_TEXT if new else WITH_PERSON_TEXT,
             confidence=0.0,

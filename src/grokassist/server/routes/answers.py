@@ -54,8 +54,9 @@ async def _answered(
         held = await svc.escalate(
             client, fired, session_id=session, answer_id=answer_id, metadata=body.metadata, base_url=base_url
         )
-        handoff = svc.handoff_answer(body.question, session, held, new=True)
-        answer = answer.model_copy(update={"actions": (*answer.actions, *handoff.actions)})
+        handoff = svc.handoff_answer(body.question, session, held, new=True).actions[0]
+        handed_off = handoff.model_copy(update={"params": {**handoff.params, "answered": True}})
+        answer = answer.model_copy(update={"actions": (*answer.actions, handed_off)})
     return svc.response(answer, answer_id, session, base_url, final.guarded)
 
 
