@@ -53,7 +53,8 @@ def test_an_agents_reply_on_rt_reaches_the_widget_and_the_assistant_waits(
     try:
         with LiveServer(app) as api:
             html = SAMPLE_PAGE.read_text(encoding="utf-8").replace(
-                'src="http://127.0.0.1:8000/widget.js"', f'src="{api.url}/widget.js" data-poll-ms="500"'
+                'src="http://127.0.0.1:8000/widget.js"',
+                f'src="{api.url}/widget.js" data-poll-ms="500" data-metadata=\'{{"plan": "pro"}}\'',
             )
             assert api.url in html
             (site / "index.html").write_text(html, encoding="utf-8")
@@ -80,6 +81,7 @@ def test_an_agents_reply_on_rt_reaches_the_widget_and_the_assistant_waits(
                 # the worker delivers it to RT: one ticket, with the conversation and the draft note
                 delivered = wait_for(lambda: (e := store.outbox.get(escalation_id)) and e.ticket_id and e)
                 ticket_id = delivered.ticket_id
+                assert delivered.ticket.metadata == {"plan": "pro"} and "plan: pro" in delivered.ticket.body
                 tickets = rt_server.tickets(f"'CF.{{{rt_server.external_id_field}}}' = '{escalation_id}'")
                 assert [str(t["id"]) for t in tickets] == [ticket_id]
                 history = rt_server.request("GET", f"/ticket/{ticket_id}/history?fields=Type,Content")

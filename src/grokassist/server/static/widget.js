@@ -4,6 +4,7 @@
  *           data-api="https://help-api.example.com"   (default: where this script came from)
  *           data-title="Help"                         (panel title)
  *           data-greeting="Hi! Ask me anything."      (first message)
+ *           data-metadata='{"plan": "pro"}'           (for the ticket, if a person takes over)
  *           defer></script>
  *
  * The page's origin must be in the server's CORS allow-list (GROKASSIST_SERVER_CORS_ORIGINS).
@@ -22,6 +23,14 @@
   var GREETING = script.getAttribute("data-greeting") || "Hi! Ask me a question about our products and services.";
   var CSS_URL = script.getAttribute("data-css") || new URL("widget.css", scriptUrl).href;
   var STORE_KEY = "grokassist-session:" + API;
+  // What the host product knows of the customer (plan, device, locale...), for the ticket if
+  // the conversation goes to a person: data-metadata='{"plan": "pro"}'.
+  var METADATA = null;
+  try {
+    METADATA = JSON.parse(script.getAttribute("data-metadata") || "null");
+  } catch (e) {
+    METADATA = null;
+  }
 
   var state = { sessionId: null, lastAnswerId: null, busy: false, restored: false, handoff: null, agentSeen: {} };
   // While a person from the support team has the conversation, its history is read this often
@@ -538,6 +547,7 @@
   function ask(question, msg, onText) {
     var body = { question: question };
     if (state.sessionId) body.session_id = state.sessionId;
+    if (METADATA) body.metadata = METADATA;
     var failure = null;
     return stream("/v1/ask/stream", body, function (name, data) {
       if (name === "session") remember(data.session_id);
@@ -577,6 +587,7 @@
     var body = { contact: contact.value.trim(), reason: reason.value.trim() || "The customer asked for a human." };
     if (state.sessionId) body.session_id = state.sessionId;
     if (state.lastAnswerId) body.answer_id = state.lastAnswerId;
+    if (METADATA) body.metadata = METADATA;
     request("POST", "/v1/escalate", body)
       .then(function (result) {
         closeEscalate();
