@@ -9,7 +9,7 @@ from contextlib import aclosing
 from fastapi import APIRouter, Request, Response
 from sse_starlette import EventSourceResponse
 
-from ...handoff.triggers import after_answer, before_answer
+from ...handoff.triggers import after_answer, before_answer, failed
 from ...types import Message
 from ..deps import ERRORS, Customer, PolicyRoute, Svc
 from ..schemas import AskRequest, AskResponse
@@ -48,8 +48,10 @@ async def _answered(
     svc.count(final.answer, api)
     answer_id = await svc.record(client, final.answer)
     answer = final.answer
-    recent = await svc.call(svc.store.answers.recent, session, max(1, svc.handoff.failed_in_a_row))
-    fired = after_answer(answer, recent, svc.handoff)
+    fired = None
+    if failed(answer) and (svc.handoff.on_abstain or svc.handoff.failed_in_a_row):
+        recent = await svc.call(svc.store.answers.recent, session, max(1, svc.handoff.failed_in_a_row))
+        fired = after_answer(answer, recent, svc.handoff)
     if fired is not None:
         held = await svc.escalate(
             client, fired, session_id=session, answer_id=answer_id, metadata=body.metadata, base_url=base_url
