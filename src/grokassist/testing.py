@@ -58,6 +58,7 @@ __all__ = [
     "check_session_ownership_conformance",
     "check_store_conformance",
     "check_ticketing_conformance",
+    "fake_ticketing",
     "sample_escalation",
 ]
 
@@ -498,7 +499,8 @@ async def check_ticketing_conformance(
     It creates two tickets (external ids ``<prefix>-<random>``), so run it against a test instance:
     idempotent create, find by external id, internal note vs public reply, updates after a cursor
     (oldest first, the cursor advances, the adapter's own comments marked ``own``), a human
-    agent's reply and note, status mapping (``pending`` where the system has it, ``resolved``),
+    agent's reply and note, status mapping (``pending`` and ``closed`` where the system has
+    them, ``resolved`` always),
     a missing ticket (``missing_ticket_id``) and a malformed cursor, and, through ``faulty``, the
     translation of each :data:`FaultKind` into its :class:`~grokassist.errors.TicketingError`.
     """
@@ -566,7 +568,9 @@ async def check_ticketing_conformance(
     report.checks += ["agent reply", "agent note", "oldest first"]
 
     # status: each change comes back once, as grokassist's status, and find_ticket agrees
-    for status in ("pending", "resolved"):
+    # (pending where the system has such a state; then resolved; then closed, if the system
+    # lets an agent close a resolved ticket)
+    for status in ("pending", "resolved", "closed"):
         if not await agent.set_status(ref.id, status):
             continue
         changes = await adapter.updates_since(ref.id, cursor)
@@ -714,3 +718,8 @@ class FakeTicketingAgent:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def fake_ticketing(uri: str = "fake://", **_: object) -> FakeTicketingAdapter:
+    """``open_ticketing("fake://")``: a new :class:`FakeTicketingAdapter` (options are ignored)."""
+    return FakeTicketingAdapter()

@@ -64,9 +64,9 @@ class FakeService:
             return httpx.Response(status, headers=headers)
         return httpx.Response(status, json=body, headers=headers)
 
-    def error(self, status: int) -> httpx.Response:
-        """The vendor's recorded answer for ``status``."""
-        shape = self.shapes["errors"][str(status)]
+    def error(self, status: int, variant: str = "") -> httpx.Response:
+        """The vendor's recorded answer for ``status`` (``variant``: e.g. ``"rate"`` for ``403-rate``)."""
+        shape = self.shapes["errors"][f"{status}-{variant}" if variant else str(status)]
         headers = dict(shape.get("headers") or {})
         body = shape.get("body")
         if isinstance(body, str):

@@ -20,7 +20,7 @@ async def test_the_fake_help_desk_passes() -> None:
     assert isinstance(desk, TicketingAdapter) and isinstance(desk.agent, TicketingAgent)
     report = await check_ticketing_conformance(desk, desk.agent)
     assert report.faults_checked == [] and report.faults_skipped == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
     assert desk.created == 2
 
 
@@ -64,6 +64,21 @@ class PublicNotes(FakeTicketingAdapter):
         await super().add_comment(ticket_id, body, public=True)
 
 
+class StatusBlind(FakeTicketingAdapter):
+    """Reports every status change as open."""
+
+    async def updates_since(self, ticket_id: str, cursor: str | None = None) -> list[TicketUpdate]:
+        updates = await super().updates_since(ticket_id, cursor)
+        return [u.model_copy(update={"status": "open"}) if u.kind == "status" else u for u in updates]
+
+
+class LenientCursor(FakeTicketingAdapter):
+    """Treats a malformed cursor as no cursor."""
+
+    async def updates_since(self, ticket_id: str, cursor: str | None = None) -> list[TicketUpdate]:
+        return await super().updates_since(ticket_id, cursor if cursor and cursor.isdigit() else None)
+
+
 @pytest.mark.parametrize(
     ("broken", "complaint"),
     [
@@ -71,6 +86,8 @@ class PublicNotes(FakeTicketingAdapter):
         (Unmarked, "not marked own"),
         (Replaying, "cursor does not advance"),
         (PublicNotes, "own comments"),
+        (StatusBlind, "pending"),
+        (LenientCursor, "malformed cursor"),
     ],
 )
 async def test_broken_adapters_fail(broken: type[FakeTicketingAdapter], complaint: str) -> None:

@@ -53,7 +53,7 @@ async def test_freshdesk_passes_the_conformance_check(
 
     report = await check_ticketing_conformance(adapter, service, faulty=faulty, prefix="fd")
     assert report.faults_checked == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
 
 
 async def test_freshdesk_finds_a_new_ticket_before_the_search_index_has_it(

@@ -51,7 +51,7 @@ async def test_jsm_passes_the_conformance_check(jsm: tuple[FakeJiraSM, JiraServi
         adapter, service, faulty=faulty, missing_ticket_id="HELP-999", prefix="jsm"
     )
     assert report.faults_checked == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
 
 
 async def test_jsm_create_sends_the_documented_shape(

@@ -77,7 +77,7 @@ async def test_rt_passes_the_conformance_check(
         return None  # RT has no rate limit; its 400s and 5xx are covered by the SaaS fakes' shared layer
 
     report = await check_ticketing_conformance(adapter, RTAgent(rt_server), faulty=faulty, prefix="rt")
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
     assert report.faults_checked == ["auth", "timeout", "unreachable"]
 
 

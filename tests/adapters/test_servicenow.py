@@ -46,7 +46,7 @@ async def test_servicenow_passes_the_conformance_check(
         adapter, service, faulty=faulty, missing_ticket_id="0" * 32, prefix="sn"
     )
     assert report.faults_checked == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
 
 
 async def test_servicenow_create_uses_correlation_id(

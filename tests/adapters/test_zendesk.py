@@ -57,7 +57,7 @@ async def test_zendesk_passes_the_conformance_check(zendesk: tuple[FakeZendesk, 
 
     report = await check_ticketing_conformance(adapter, service, faulty=faulty, prefix="zd")
     assert report.faults_checked == list(FAULT_KINDS)
-    assert report.statuses_checked == ["pending", "resolved"]
+    assert report.statuses_checked == ["pending", "resolved", "closed"]
 
 
 async def test_zendesk_create_sends_the_documented_shape(zendesk: tuple[FakeZendesk, ZendeskAdapter]) -> None:
