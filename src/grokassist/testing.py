@@ -379,7 +379,13 @@ def check_outbox_conformance(outbox: Outbox, *, sleep: Callable[[float], None] =
     waiting = sample_escalation("s3")
     outbox.enqueue(waiting)
     assert outbox.active("s3") == waiting, "a queued escalation does not hold its conversation"
+    # what the customer writes meanwhile waits for the ticket
+    assert outbox.note(waiting.id, "Are you there?") and outbox.note(waiting.id, "Hello?")
+    assert outbox.get(waiting.id).inbox == ["Are you there?", "Hello?"]  # type: ignore[union-attr]
+    kept = outbox.forwarded(waiting.id, 1)
+    assert kept is not None and kept.inbox == ["Hello?"]
     assert outbox.release(waiting.id) and outbox.active("s3") is None and not outbox.release(waiting.id)
+    assert not outbox.note(waiting.id, "too late"), "a released conversation took a message for the ticket"
 
     # workers racing for many escalations: each claimed (and acknowledged) once
     many = [sample_escalation(None, created=time.time() + i / 1000) for i in range(30)]

@@ -214,3 +214,22 @@ async def test_an_outage_pauses_the_whole_worker(store: Store) -> None:
     # the first round of 4 lanes, then one try per pause (0.05-0.1, 0.1-0.2, 0.2-0.4 s...)
     assert 4 <= attempts <= 10, f"{attempts} attempts against a system that is down"
     assert tickets.created == 0 and worker.stats.failed == attempts
+
+
+async def test_what_the_customer_writes_meanwhile_reaches_the_ticket(store: Store) -> None:
+    sid = store.sessions.create("key:a")
+    escalation = sample_escalation(sid)
+    store.outbox.enqueue(escalation)
+    assert store.outbox.note(escalation.id, "Are you there?")  # before the ticket exists
+    tickets = Desk()
+    worker = OutboxWorker(store, tickets, policy=FAST)
+    await worker.run_until_idle()
+    ticket_id = store.outbox.get(escalation.id).ticket_id  # type: ignore[union-attr]
+    assert tickets.notes(ticket_id or "") == ["The customer wrote in the chat:\n\nAre you there?"]
+    store.outbox.note(escalation.id, "Hello?")
+    tickets.fail = [TicketingUnavailableError("down")]
+    await worker.sync_once()  # the note fails: kept for the next pass
+    assert store.outbox.get(escalation.id).inbox == ["Hello?"]  # type: ignore[union-attr]
+    await worker.sync_once()
+    assert tickets.notes(ticket_id or "")[-1].endswith("Hello?")
+    assert store.outbox.get(escalation.id).inbox == []  # type: ignore[union-attr]

@@ -97,8 +97,13 @@ def test_a_person_takes_over_and_the_assistant_stays_quiet_until_resolved(
         }
     ]
     assert quiet["citations"] == []
-    stream = live.post("/v1/ask/stream", json={"question": "Hello?", "session_id": sid})
+    stream = live.post(
+        "/v1/ask/stream", json={"question": "Hello? Mail me at ana@example.com", "session_id": sid}
+    )
     assert "event: delta" not in stream.text and "handed_off" in stream.text
+    # what the customer writes meanwhile reaches the agent, on the ticket, redacted
+    forwarded = wait_for(lambda: [n for n in tickets.notes(ticket_id) if "customer wrote" in n])
+    assert "Are you there?" in "".join(forwarded) and "Mail me at [email]" in "".join(forwarded)
 
     # the agent's public reply comes back into the conversation, marked as a person's
     tickets.reply(ticket_id, "Hi Ana, I'm Dana. Hold the button for 10 seconds.", author="Dana")
@@ -114,7 +119,7 @@ def test_a_person_takes_over_and_the_assistant_stays_quiet_until_resolved(
     assert [m["content"] for m in history["messages"] if m["role"] == "user"] == [
         RESET,
         "Are you there?",
-        "Hello?",
+        "Hello? Mail me at ana@example.com",
     ]
     assert history["handoff"] == {
         "escalation_id": escalation_id,

@@ -200,7 +200,23 @@ class OutboxWorker:
                 continue
             if updates:
                 replies += await self._apply(escalation, updates)
+            if escalation.inbox:
+                await self._forward(escalation)
         return replies
+
+    async def _forward(self, escalation: Escalation) -> None:
+        """What the customer wrote since the escalation, to the ticket as an internal note (at
+        least once: a crash between the note and the record of it repeats the note)."""
+        assert escalation.ticket_id is not None
+        lines = "\n\n".join(escalation.inbox)
+        try:
+            await self.adapter.add_comment(
+                escalation.ticket_id, f"The customer wrote in the chat:\n\n{lines}", public=False
+            )
+        except GrokAssistError as exc:
+            log.warning("forwarding to ticket %s failed: %s", escalation.ticket_id, exc)
+            return
+        await self._call(self.store.outbox.forwarded, escalation.id, len(escalation.inbox))
 
     async def _apply(self, escalation: Escalation, updates: list[TicketUpdate]) -> int:
         replies = 0

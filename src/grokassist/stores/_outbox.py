@@ -125,6 +125,18 @@ def _released(e: Escalation) -> Escalation | None:
     return e.model_copy(update={"released": True}) if e.holds_conversation else None
 
 
+#: Customer messages an escalation keeps for its ticket at most (the oldest are dropped).
+INBOX_LIMIT = 50
+
+
+def _noted(e: Escalation, *, text: str) -> Escalation | None:
+    return e.model_copy(update={"inbox": [*e.inbox, text][-INBOX_LIMIT:]}) if e.holds_conversation else None
+
+
+def _forwarded(e: Escalation, *, count: int) -> Escalation | None:
+    return e.model_copy(update={"inbox": e.inbox[count:]}) if count > 0 else None
+
+
 class RecordOutbox:
     """:class:`~grokassist.stores.base.Outbox` over the primitives a subclass provides."""
 
@@ -219,3 +231,9 @@ class RecordOutbox:
 
     def release(self, escalation_id: str) -> bool:
         return self._change(escalation_id, _released) is not None
+
+    def note(self, escalation_id: str, text: str) -> bool:
+        return self._change(escalation_id, partial(_noted, text=text)) is not None
+
+    def forwarded(self, escalation_id: str, count: int) -> Escalation | None:
+        return self._change(escalation_id, partial(_forwarded, count=count))

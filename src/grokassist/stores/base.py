@@ -186,6 +186,8 @@ class Escalation(BaseModel):
     cursor: str | None = None
     delivered_at: float | None = None
     released: bool = False
+    #: What the customer wrote after the escalation (redacted), waiting to reach the ticket.
+    inbox: list[str] = Field(default_factory=list)
 
     @property
     def claimable_at(self) -> float | None:
@@ -298,6 +300,15 @@ class Outbox(Protocol):
 
     def release(self, escalation_id: str) -> bool:
         """Give the conversation back to the assistant (the ticket stays as it is)."""
+        ...
+
+    def note(self, escalation_id: str, text: str) -> bool:
+        """Keep a message the customer wrote while a person has the conversation, for the
+        ticket; ``False`` if the escalation no longer holds it."""
+        ...
+
+    def forwarded(self, escalation_id: str, count: int) -> Escalation | None:
+        """Drop the first ``count`` messages of the inbox: they reached the ticket."""
         ...
 
 

@@ -31,7 +31,10 @@ async def _instead(
     if held is None and fired is None:
         return None
     await svc.call(svc.store.conversations.append, session, Message(role="user", content=body.question))
-    if held is None:
+    if held is not None:  # for the agent, on the ticket
+        redact = svc.redactor()
+        await svc.call(svc.store.outbox.note, held.id, redact(body.question) if redact else body.question)
+    else:
         assert fired is not None
         held = await svc.escalate(
             client, fired, session_id=session, metadata=body.metadata, base_url=base_url
