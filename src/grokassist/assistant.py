@@ -42,7 +42,8 @@ from .prompting import (
 )
 from .retrieval.base import Filters
 from .selection import evidence
-from .sessions import ConversationStore, SessionStore
+from .stores.base import ConversationStore
+from .stores.memory import SessionStore
 from .text import content_terms
 from .types import Action, Answer, Chunk, Message, ScoredPassage, Usage
 

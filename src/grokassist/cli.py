@@ -32,6 +32,11 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+outbox_app = typer.Typer(
+    help="Escalations on their way to the ticketing system (in the store of GROKASSIST_SERVER_STORE_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app, name="outbox")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -458,6 +463,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes; they share the store (not memory:).")
     ] = 1,
+    outbox_worker: Annotated[
+        bool,
+        typer.Option(
+            "--outbox-worker",
+            help="Also deliver escalations to the ticketing system (ticketing.url) from this process.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the support widget's HTTP API (REST, SSE, OpenAI-compatible) over a knowledge base.
 
@@ -466,15 +478,24 @@ def serve(
     """
     from pydantic import ValidationError
 
+    from .handoff import HandoffSettings
     from .knowledge import KnowledgeBase
-    from .server import ServerSettings, check_workers, run
+    from .server import check_workers, run
 
     with _errors():
         settings = _settings(kb=kb, backend=backend)
+        server_settings = _server_settings()
         try:
-            server_settings = ServerSettings()
+            handoff = HandoffSettings()
         except ValidationError as exc:
-            raise ConfigurationError(f"invalid GROKASSIST_SERVER_* settings:\n{exc}") from exc
+            raise ConfigurationError(f"invalid GROKASSIST_HANDOFF_* settings:\n{exc}") from exc
+        if outbox_worker:
+            if not settings.ticketing.url:
+                raise ConfigurationError(
+                    "--outbox-worker needs a ticketing system: "
+                    "set GROKASSIST_TICKETING__URL (docs/ticketing.md)"
+                )
+            handoff = handoff.model_copy(update={"worker_in_process": True})
         check_workers(server_settings, workers)
         base = KnowledgeBase(kb, settings=settings, create=False)
         documents = len(base)
@@ -491,9 +512,146 @@ def serve(
             settings.backend,
             settings=settings,
             server_settings=server_settings,
+            handoff=handoff,
             log_level=log_level,
             workers=workers,
         )
+
+
+def _server_settings() -> Any:
+    from pydantic import ValidationError
+
+    from .server.settings import ServerSettings
+
+    try:
+        return ServerSettings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid GROKASSIST_SERVER_* settings:\n{exc}") from exc
+
+
+def _open_outbox_store(store_url: str | None) -> Any:
+    """The store ``grokassist serve`` uses (or ``store_url``), without FastAPI."""
+    from .stores import open_store
+
+    server = _server_settings()
+    folder = server.data_dir or _settings().data_dir / "server"
+    return open_store(store_url or server.store_url, folder=folder)
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: GROKASSIST_SERVER_STORE_URL, as grokassist serve)."),
+]
+
+
+@outbox_app.command("run")
+def outbox_run(
+    store: StoreOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due, read the open tickets once, then exit.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --once: print what was done as JSON.")
+    ] = False,
+) -> None:
+    """Deliver escalations to the ticketing system (ticketing.url) and bring agents' replies back.
+
+    Runs until interrupted; several may run against one store (leases keep them apart).
+    """
+    import anyio
+    from pydantic import ValidationError
+
+    from .adapters.ticketing import open_ticketing
+    from .handoff import HandoffSettings, OutboxWorker
+
+    with _errors():
+        try:
+            handoff = HandoffSettings()
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid GROKASSIST_HANDOFF_* settings:\n{exc}") from exc
+        adapter = open_ticketing(settings=_settings().ticketing)
+        opened = _open_outbox_store(store)
+        worker = OutboxWorker(
+            opened,
+            adapter,
+            policy=handoff.delivery,
+            poll_s=handoff.poll_s,
+            sync_s=handoff.sync_s,
+            concurrency=handoff.concurrency,
+        )
+
+        async def main() -> None:
+            try:
+                await (worker.run_until_idle() if once else worker.run())
+            finally:
+                await adapter.aclose()
+
+        try:
+            if not once:
+                err.print(f"outbox worker {worker.name} delivering to {adapter.name} (Ctrl-C to stop)")
+            anyio.run(main)
+        finally:
+            opened.close()
+    if once:
+        stats = vars(worker.stats)
+        if as_json:
+            sys.stdout.write(json.dumps(stats) + "\n")
+        else:
+            out.print(", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+@outbox_app.command("list")
+def outbox_list(
+    store: StoreOption = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, delivering, delivered or dead.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List escalations, oldest first."""
+    if status not in (None, "pending", "delivering", "delivered", "dead"):
+        _fail(f"--status must be pending, delivering, delivered or dead, not {status!r}", 2)
+    with _errors():
+        opened = _open_outbox_store(store)
+        try:
+            found = opened.outbox.escalations(status, limit)
+        finally:
+            opened.close()
+    if as_json:
+        from .server.routes.outbox import entry
+        from .server.schemas import OutboxList
+
+        sys.stdout.write(OutboxList(escalations=[entry(e) for e in found]).model_dump_json(indent=2) + "\n")
+        return
+    if not found:
+        out.print("no escalations" + (f" {status}" if status else ""))
+    for e in found:
+        line = f"{e.id}  {e.status:<10} attempts {e.attempts:<3} {e.trigger:<17}"
+        if e.ticket_id:
+            line += f" ticket {e.ticket_id} ({e.ticket_status})"
+        if e.last_error and e.status != "delivered":
+            line += f"  last error: {e.last_error}"
+        out.print(line)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    escalation_id: Annotated[str, typer.Argument(help="The escalation (esc_...).")],
+    store: StoreOption = None,
+) -> None:
+    """Queue a dead (or waiting) escalation again, due now, its attempts reset."""
+    with _errors():
+        opened = _open_outbox_store(store)
+        try:
+            found = opened.outbox.get(escalation_id)
+            if found is None:
+                _fail(f"no escalation {escalation_id} in this store (see grokassist outbox list)")
+            if not opened.outbox.retry(escalation_id):
+                _fail(f"{escalation_id} is {found.status}: only pending or dead escalations are retried")
+        finally:
+            opened.close()
+    out.print(f"{escalation_id} queued again")
 
 
 def main() -> None:

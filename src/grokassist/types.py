@@ -29,10 +29,15 @@ class _Frozen(BaseModel):
 
 
 class Message(_Frozen):
-    """One turn of a conversation."""
+    """One turn of a conversation.
+
+    ``author`` names the person who wrote an ``assistant`` turn when it was not the
+    assistant: a support agent replying through the ticketing system after a handoff.
+    """
 
     role: Literal["system", "user", "assistant"]
     content: str
+    author: str | None = None
 
 
 class Usage(_Frozen):

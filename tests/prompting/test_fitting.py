@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from backends.conftest import PASSWORD_PASSAGES, make_request
 from grokassist.errors import ContextLengthError
 from grokassist.prompting import (
     COMPLETION_STOP,
@@ -17,8 +18,6 @@ from grokassist.prompting import (
     trim_text,
 )
 from grokassist.types import Message
-
-from backends.conftest import PASSWORD_PASSAGES, make_request
 
 
 def words(text: str) -> int:

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from grokassist.assistant import Assistant
 from grokassist.backends.base import ChatRequest, SyncBackend
 from grokassist.errors import BackendConnectionError
+from grokassist.guard.output import WITHHELD_TEXT
 from grokassist.knowledge import KnowledgeBase
 from grokassist.prompting import DEFAULT_SYSTEM_PROMPT
-from grokassist.guard.output import WITHHELD_TEXT
 from grokassist.testing import FakeBackend
 from grokassist.types import Chunk
 
@@ -100,7 +100,7 @@ def test_rate_limit_answers_429_with_retry_after_and_spares_other_clients(make_a
             == 200
         )
         assert c.post("/v1/sessions").status_code == 201  # anonymous callers have their own bucket
-        assert "grokassist_rate_limited_total 2.0" in c.get("/metrics").text
+        assert "grokassist_rate_limited_total 2.0" in c.get("/metrics", headers=other).text
 
 
 # -- request size and validation ---------------------------------------------------------
@@ -191,7 +191,10 @@ def test_failures_reach_clients_without_internals(
             assert "Traceback" not in text and "/srv/secret" not in text and "10.1.2.3" not in text
             assert_no_leak(text)
         if kind == "backend_error":
-            assert 'grokassist_backend_errors_total{type="BackendError"} 3.0' in c.get("/metrics").text
+            assert (
+                'grokassist_backend_errors_total{type="BackendError"} 3.0'
+                in c.get("/metrics", headers=AUTH).text
+            )
 
 
 # -- prompt injection ----------------------------------------------------------------------
@@ -223,6 +226,7 @@ def test_injected_instructions_reveal_neither_prompt_nor_secrets(client: TestCli
                 {"role": "user", "content": question},
             ],
         },
+        headers=AUTH,
     )
     chat_stream = client.post(
         "/v1/chat/completions",
@@ -231,6 +235,7 @@ def test_injected_instructions_reveal_neither_prompt_nor_secrets(client: TestCli
             "stream": True,
             "messages": [{"role": "user", "content": question}],
         },
+        headers=AUTH,
     )
     history = client.get(f"/v1/sessions/{ask.json()['session_id']}")
     for r in (ask, stream, chat, chat_stream, history):
@@ -296,7 +301,7 @@ def test_the_output_guard_withholds_leaking_answers(
         history = c.get(f"/v1/sessions/{body['session_id']}", headers=AUTH)
         for text in (ask.text, stream.text, streamed, chat.text, chat_stream.text, history.text):
             assert_no_leak(text)
-        assert "grokassist_guard_blocks_total" in c.get("/metrics").text
+        assert "grokassist_guard_blocks_total" in c.get("/metrics", headers=AUTH).text
 
 
 def test_a_secret_inside_a_document_is_redacted_from_answers_and_sources(

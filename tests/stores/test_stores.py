@@ -1,4 +1,4 @@
-"""The server stores: one contract for memory, SQLite and Redis; URLs; sharing between processes."""
+"""The stores: one contract per concern for memory, SQLite and Redis; URLs; sharing between processes."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ import pytest
 
 from grokassist.errors import ConfigurationError, SessionStoreError
 from grokassist.server.settings import ServerSettings
-from grokassist.server.store import MemoryStore, ServerStore, SqliteStore, open_store, store_kind
-from grokassist.testing import check_server_store_conformance
+from grokassist.stores import MemoryStore, SqliteStore, Store, open_store, store_kind
+from grokassist.testing import check_store_conformance
 from grokassist.types import Message
+from redis_server import RedisServer, free_port
 
-from .redis_server import RedisServer, free_port
-
-StoreFactory = Callable[..., ServerStore]
+StoreFactory = Callable[..., Store]
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.integration)])
@@ -27,7 +26,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """``make_store(**limits)``: a new, empty store of each kind."""
     made = [0]
 
-    def make(**limits: Any) -> ServerStore:
+    def make(**limits: Any) -> Store:
         made[0] += 1
         if request.param == "memory":
             return MemoryStore(**limits)
@@ -41,7 +40,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
 
 
 def test_every_store_honours_the_contract(make_store: StoreFactory) -> None:
-    check_server_store_conformance(make_store)
+    check_store_conformance(make_store)
 
 
 def test_store_urls(tmp_path: Path) -> None:
@@ -67,13 +66,13 @@ def test_store_urls(tmp_path: Path) -> None:
 
 _WORKER = """
 import sys
-from grokassist.server.store import SqliteStore
+from grokassist.stores import SqliteStore
 from grokassist.types import Message
 
 store = SqliteStore(sys.argv[1], max_messages=1000, busy_timeout_s=30)
 for i in range(40):
     store.conversations.append("shared", Message(role="user", content=f"{sys.argv[2]}{i}"))
-    store.create_session(sys.argv[2])
+    store.sessions.create(sys.argv[2])
 store.close()
 """
 
@@ -102,7 +101,7 @@ def test_sqlite_is_safe_to_share_between_processes(tmp_path: Path) -> None:
 def test_redis_rate_limits_are_shared_by_every_limiter(redis_url: str) -> None:
     first, second = open_store(redis_url), open_store(redis_url)
     try:
-        a, b = first.rate_limiter(0.5, 3), second.rate_limiter(0.5, 3)
+        a, b = first.limits.limiter(0.5, 3), second.limits.limiter(0.5, 3)
         assert [a.acquire("key:x"), b.acquire("key:x"), a.acquire("key:x")] == [0.0, 0.0, 0.0]
         assert b.acquire("key:x") > 1.0 and a.acquire("key:x") > 1.0
         assert b.acquire("ip:other") == 0.0
@@ -115,7 +114,7 @@ def test_a_redis_that_is_down_raises_a_clear_error() -> None:
     store = open_store(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     try:
         with pytest.raises(SessionStoreError, match=r"the Redis store at 127\.0\.0\.1:\d+/0 failed"):
-            store.create_session("key:a")
+            store.sessions.create("key:a")
         with pytest.raises(SessionStoreError):
             store.conversations.append("s", Message(role="user", content="hi"))
         with pytest.raises(SessionStoreError):
@@ -133,13 +132,63 @@ def test_a_sqlite_file_that_cannot_be_opened_raises_a_clear_error(tmp_path: Path
 def test_sqlite_bounds_hold_with_amortised_pruning(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite3", max_sessions=300, max_messages=4)
     try:
-        sessions = [store.create_session("owner") for _ in range(450)]
+        sessions = [store.sessions.create("owner") for _ in range(450)]
         for sid in sessions:
             store.conversations.append(sid, Message(role="user", content="q"))
         # pruned every max_sessions // 100 = 3 writes: never more than 1 % over the bound
         assert 300 <= store._run("SELECT count(*) FROM sessions")[0][0] <= 303
         assert 300 <= store._run("SELECT count(*) FROM conversations")[0][0] <= 303
-        assert store.owns_session(sessions[-1], "owner")  # the newest survive
-        assert not store.owns_session(sessions[0], "owner")  # the oldest were evicted
+        assert store.sessions.owns(sessions[-1], "owner")  # the newest survive
+        assert not store.sessions.owns(sessions[0], "owner")  # the oldest were evicted
     finally:
         store.close()
+
+
+_CLAIMER = """
+import sys
+from grokassist.stores import DeliveryPolicy, SqliteStore
+
+store = SqliteStore(sys.argv[1], busy_timeout_s=30)
+policy = DeliveryPolicy(lease_s=600)
+while (claimed := store.outbox.claim(sys.argv[2], policy)) is not None:
+    assert store.outbox.ack(claimed.id, claimed.lease, "T-" + claimed.id)
+    print(claimed.id, flush=True)
+store.close()
+"""
+
+
+def test_sqlite_outbox_claims_are_exclusive_between_processes(tmp_path: Path) -> None:
+    from grokassist.testing import sample_escalation
+
+    path = tmp_path / "outbox.sqlite3"
+    store = SqliteStore(path)
+    queued = [sample_escalation(None) for _ in range(60)]
+    for escalation in queued:
+        store.outbox.enqueue(escalation)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(_CLAIMER), str(path), f"w{i}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    delivered = [line.strip() for w in workers for line in w.communicate(timeout=120)[0].splitlines()]
+    assert [w.returncode for w in workers] == [0, 0, 0]
+    try:
+        assert sorted(delivered) == sorted(e.id for e in queued), (
+            "an escalation was claimed twice or not at all"
+        )
+        assert {e.status for e in store.outbox.escalations(limit=1000)} == {"delivered"}
+    finally:
+        store.close()
+
+
+def test_the_stores_need_no_web_framework_and_import_nothing_above_them() -> None:
+    code = (
+        "import sys, grokassist.stores, grokassist.handoff; "
+        "heavy = ('fastapi', 'redis', 'starlette', 'grokassist.server'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
