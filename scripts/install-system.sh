@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the full test suite uses: headless Chromium (the widget's
-# browser tests drive /usr/bin/chromium with Playwright; no browser download)
-# and redis-server (the server's shared-store tests start their own, on loopback).
+# browser tests drive /usr/bin/chromium with Playwright; no browser download),
+# redis-server (the server's shared-store tests start their own, on loopback)
+# and tesseract-ocr with its English data (OCR of scanned PDFs, grokassist[ocr]).
 # Installs only what is missing; quiet, and a no-op once everything is there.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v tesseract >/dev/null || need+=(tesseract-ocr tesseract-ocr-eng)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

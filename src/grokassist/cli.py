@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError, GrokAssistError
@@ -33,8 +34,10 @@ app = typer.Typer(
 kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# markup=False: messages are printed as they are (`pip install "grokassist[server]"` keeps its
+# brackets); the few styled words are rich.text.Text objects.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 _state: dict[str, Any] = {}
 
@@ -51,7 +54,7 @@ FilterOption = Annotated[
 
 
 def _fail(message: str, code: int = 3) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -125,7 +128,14 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Folders or files (.md, .html, .txt, .pdf).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders or files (.md, .html, .txt, .pdf, .docx), help centres (zendesk://SUBDOMAIN, "
+            "freshdesk://DOMAIN, confluence://SITE/SPACE, intercom://) or websites (https://...).",
+            show_default=False,
+        ),
+    ],
     kb: KbOption = None,
     keep_missing: Annotated[
         bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
@@ -141,15 +151,20 @@ def ingest(
         with progress:
             report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
     if as_json:
-        out.print_json(data={**report.model_dump(), "kb": base.name, "documents": len(base)})
+        payload = {**report.model_dump(), "kb": base.name, "documents": len(base)}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         out.print(
             f"{base.name}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
             f"{report.unchanged} unchanged; {report.chunks_embedded} passages embedded; "
             f"{len(base)} documents in total"
         )
+    for source, chars, reasons in report.hidden_text:
+        err.print(
+            Text.assemble(("hidden text left out", "cyan"), f" {source}: {chars} characters: {reasons}")
+        )
     for source, reason in report.skipped:
-        err.print(f"[yellow]skipped[/] {source}: {reason}")
+        err.print(Text.assemble(("skipped", "yellow"), f" {source}: {reason}"))
     if report.skipped:
         raise typer.Exit(1)
 
@@ -392,13 +407,13 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON
         return
     out.print(f"default chain: {','.join(default)}")
     for info in infos:
-        mark = "[green]yes[/]" if info.available else "[red]no[/]"
+        mark = ("yes", "green") if info.available else ("no", "red")
         gpu = "" if info.gpu is None else (" gpu" if info.gpu else " cpu")
-        line = f"{info.scheme:<12} {mark}{gpu}"
+        line = Text.assemble(f"{info.scheme:<12} ", mark, gpu)
         if info.reason:
-            line += f"  {info.reason}"
+            line.append(f"  {info.reason}")
         if info.install and not info.available:
-            line += f"  ({info.install})"
+            line.append(f"  ({info.install})")
         out.print(line)
 
 

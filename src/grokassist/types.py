@@ -151,6 +151,9 @@ class SyncReport(_Frozen):
     unchanged: int = 0
     chunks_embedded: int = 0
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    #: (source, characters, reasons) of documents whose text hidden from readers
+    #: (``display:none``, white on white, comments...) was left out of the index
+    hidden_text: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def total_changed(self) -> int:
