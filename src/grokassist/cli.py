@@ -465,6 +465,63 @@ def serve(
         )
 
 
+@app.command("mcp")
+def mcp_command(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    transport: Annotated[
+        str,
+        typer.Option("--transport", "-t", help="stdio (for a local MCP client) or http (streamable HTTP)."),
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http); the endpoint is /mcp.")] = 8765,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="GROKASSIST_SERVER_STORE_URL",
+            help="Where escalations are queued (the widget service's store): sqlite:, sqlite:///file, "
+            "redis://host:6379/0 or memory:.",
+        ),
+    ] = None,
+) -> None:
+    """Serve search_support_docs, ask_support and escalate_to_human as MCP tools.
+
+    Over http on an interface other than loopback, clients must send
+    Authorization: Bearer $GROKASSIST_MCP_API_KEY.
+    """
+    import os
+
+    from pydantic import SecretStr
+
+    from .assistant import Assistant
+    from .knowledge import KnowledgeBase
+    from .mcp import StoreEscalations, run_mcp
+    from .server.store import open_store
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        base.warm_up()
+        assistant = Assistant(base, settings=settings)
+        outbox = open_store(store, folder=Path(settings.data_dir) / "server")
+        key = os.environ.get("GROKASSIST_MCP_API_KEY")
+        where = "stdio" if transport == "stdio" else f"http://{host}:{port}/mcp"
+        err.print(f"MCP tools over knowledge base {base.name!r} ({len(base)} documents) on {where}")
+        try:
+            run_mcp(
+                assistant,
+                StoreEscalations(outbox),
+                transport=transport,
+                host=host,
+                port=port,
+                api_key=SecretStr(key) if key else None,
+            )
+        finally:
+            outbox.close()
+            assistant.close()
+
+
 def main() -> None:
     """Entry point of the ``grokassist`` command."""
     app()
