@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -26,6 +28,19 @@ __all__ = ["ChatGrokAssist"]
 
 #: Schemes whose backends take ``api_key``, ``timeout`` and ``max_retries`` options.
 _HTTP_SCHEMES = ("openai", "xai", "vllm", "llama-server", "ollama")
+
+#: Backends created by chat models, closed at exit: a llama.cpp model left to the
+#: interpreter's teardown fails in its destructor.
+_OPEN: weakref.WeakSet[ChatBackend] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_backends() -> None:
+    for backend in list(_OPEN):
+        try:
+            backend.close()
+        except Exception:  # closing at exit: nothing left to report to
+            pass
 
 
 class ChatGrokAssist(BaseChatModel):
@@ -124,6 +139,7 @@ class ChatGrokAssist(BaseChatModel):
             if chain is None:
                 chain = parse_backend_chain(spec, options=self._backend_options())
                 self._chains[spec] = chain
+                _OPEN.update(chain)
             return chain
 
     def _assistant(self, spec: str, base: KnowledgeBase) -> Assistant:
@@ -272,6 +288,15 @@ class ChatGrokAssist(BaseChatModel):
     ) -> ChatResult:
         chunks = [c async for c in self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)]
         return _collect(chunks)
+
+    def close(self) -> None:
+        """Release the backends this model created (a loaded local model, HTTP clients)."""
+        with self._lock:
+            chains, self._chains, self._assistants = list(self._chains.values()), {}, {}
+        for chain in chains:
+            for backend in chain:
+                backend.close()
+                _OPEN.discard(backend)
 
     # -- helpers ----------------------------------------------------------------------------
 
