@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import uuid
 import weakref
@@ -37,10 +38,8 @@ _OPEN: weakref.WeakSet[ChatBackend] = weakref.WeakSet()
 @atexit.register
 def _close_backends() -> None:
     for backend in list(_OPEN):
-        try:
+        with contextlib.suppress(Exception):  # closing at exit: nothing left to report to
             backend.close()
-        except Exception:  # closing at exit: nothing left to report to
-            pass
 
 
 class ChatGrokAssist(BaseChatModel):
