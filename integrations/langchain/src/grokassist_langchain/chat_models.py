@@ -30,16 +30,22 @@ __all__ = ["ChatGrokAssist"]
 #: Schemes whose backends take ``api_key``, ``timeout`` and ``max_retries`` options.
 _HTTP_SCHEMES = ("openai", "xai", "vllm", "llama-server", "ollama")
 
-#: Backends created by chat models, closed at exit: a llama.cpp model left to the
-#: interpreter's teardown fails in its destructor.
+#: Backends created by chat models not yet closed. A backend is closed with its chat model
+#: (when it is garbage-collected) or at exit: a llama.cpp model left to the interpreter's
+#: teardown fails in its destructor.
 _OPEN: weakref.WeakSet[ChatBackend] = weakref.WeakSet()
+
+
+def _close(backends: list[ChatBackend]) -> None:
+    for backend in backends:
+        with contextlib.suppress(Exception):  # closing at exit or in a finalizer: nobody to tell
+            backend.close()
+        _OPEN.discard(backend)
 
 
 @atexit.register
 def _close_backends() -> None:
-    for backend in list(_OPEN):
-        with contextlib.suppress(Exception):  # closing at exit: nothing left to report to
-            backend.close()
+    _close(list(_OPEN))
 
 
 class ChatGrokAssist(BaseChatModel):
@@ -139,6 +145,7 @@ class ChatGrokAssist(BaseChatModel):
                 chain = parse_backend_chain(spec, options=self._backend_options())
                 self._chains[spec] = chain
                 _OPEN.update(chain)
+                weakref.finalize(self, _close, list(chain))
             return chain
 
     def _assistant(self, spec: str, base: KnowledgeBase) -> Assistant:
@@ -293,9 +300,7 @@ class ChatGrokAssist(BaseChatModel):
         with self._lock:
             chains, self._chains, self._assistants = list(self._chains.values()), {}, {}
         for chain in chains:
-            for backend in chain:
-                backend.close()
-                _OPEN.discard(backend)
+            _close(chain)
 
     # -- helpers ----------------------------------------------------------------------------
 
