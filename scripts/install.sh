@@ -24,6 +24,6 @@ case ",${extras}," in
 esac
 "$py" -m pip install --quiet -e ".[${extras}]"
 case ",${extras}," in
-  *,dev,*|*,test,*) "$py" -m pip install --quiet -e integrations/langchain ;;
+  *,dev,*|*,test,*) "$py" -m pip install --quiet -e "integrations/langchain[test,agent]" ;;
 esac
 echo "grokassist installed in $("$py" -c 'import sys; print(sys.prefix)') with extras [${extras}]"

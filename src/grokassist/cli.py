@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError, GrokAssistError
@@ -38,8 +39,10 @@ outbox_app = typer.Typer(
 )
 app.add_typer(outbox_app, name="outbox")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# markup=False: messages are printed as they are (`pip install "grokassist[server]"` keeps its
+# brackets); the few styled words are rich.text.Text objects.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 _state: dict[str, Any] = {}
 
@@ -56,7 +59,7 @@ FilterOption = Annotated[
 
 
 def _fail(message: str, code: int = 3) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -130,7 +133,14 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Folders or files (.md, .html, .txt, .pdf).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders or files (.md, .html, .txt, .pdf, .docx), help centres (zendesk://SUBDOMAIN, "
+            "freshdesk://DOMAIN, confluence://SITE/SPACE, intercom://) or websites (https://...).",
+            show_default=False,
+        ),
+    ],
     kb: KbOption = None,
     keep_missing: Annotated[
         bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
@@ -146,20 +156,23 @@ def ingest(
         with progress:
             report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
     if as_json:
-        out.print_json(data={**report.model_dump(), "kb": base.name, "documents": len(base)})
+        payload = {**report.model_dump(), "kb": base.name, "documents": len(base)}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         out.print(
             f"{base.name}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
             f"{report.unchanged} unchanged; {report.chunks_embedded} passages embedded; "
             f"{len(base)} documents in total"
         )
+    for source, chars, reasons in report.hidden_text:
+        err.print(
+            Text.assemble(("hidden text left out", "cyan"), f" {source}: {chars} characters: {reasons}")
+        )
     for source, reason in report.skipped:
-        err.print(f"[yellow]skipped[/] {source}: {reason}")
+        err.print(Text.assemble(("skipped", "yellow"), f" {source}: {reason}"))
     for source, reason in report.flagged:
         err.print(
-            f"flagged {source}: addresses the assistant, never answered from ({reason})",
-            markup=False,
-            highlight=False,
+            Text.assemble(("flagged", "red"), f" {source}: addresses the assistant, never answered from ({reason})")
         )
     if report.skipped:
         raise typer.Exit(1)
@@ -443,13 +456,13 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON
         return
     out.print(f"default chain: {','.join(default)}")
     for info in infos:
-        mark = "[green]yes[/]" if info.available else "[red]no[/]"
+        mark = ("yes", "green") if info.available else ("no", "red")
         gpu = "" if info.gpu is None else (" gpu" if info.gpu else " cpu")
-        line = f"{info.scheme:<12} {mark}{gpu}"
+        line = Text.assemble(f"{info.scheme:<12} ", mark, gpu)
         if info.reason:
-            line += f"  {info.reason}"
+            line.append(f"  {info.reason}")
         if info.install and not info.available:
-            line += f"  ({info.install})"
+            line.append(f"  ({info.install})")
         out.print(line)
 
 
@@ -652,6 +665,62 @@ def outbox_retry(
         finally:
             opened.close()
     out.print(f"{escalation_id} queued again")
+
+
+@app.command("mcp")
+def mcp_command(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    transport: Annotated[
+        str,
+        typer.Option("--transport", "-t", help="stdio (for a local MCP client) or http (streamable HTTP)."),
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http); the endpoint is /mcp.")] = 8765,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="GROKASSIST_SERVER_STORE_URL",
+            help="Where escalations are queued (the widget service's store): sqlite:, sqlite:///file, "
+            "redis://host:6379/0 or memory:.",
+        ),
+    ] = None,
+) -> None:
+    """Serve search_support_docs, ask_support and escalate_to_human as MCP tools.
+
+    Over http on an interface other than loopback, clients must send
+    Authorization: Bearer $GROKASSIST_MCP_API_KEY.
+    """
+    import os
+
+    from pydantic import SecretStr
+
+    from .assistant import Assistant
+    from .knowledge import KnowledgeBase
+    from .mcp import StoreEscalations, run_mcp
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        base.warm_up()
+        assistant = Assistant(base, settings=settings)
+        outbox = _open_outbox_store(store)
+        key = os.environ.get("GROKASSIST_MCP_API_KEY")
+        where = "stdio" if transport == "stdio" else f"http://{host}:{port}/mcp"
+        err.print(f"MCP tools over knowledge base {base.name!r} ({len(base)} documents) on {where}")
+        try:
+            run_mcp(
+                assistant,
+                StoreEscalations(outbox),
+                transport=transport,
+                host=host,
+                port=port,
+                api_key=SecretStr(key) if key else None,
+            )
+        finally:
+            outbox.close()
+            assistant.close()
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ class IngestSettings(_Section):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     chunk_tokens: int = Field(default=200, gt=16)
     chunk_overlap: int = Field(default=40, ge=0)
-    extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
+    extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf", ".docx")
 
 
 class RetrievalSettings(_Section):

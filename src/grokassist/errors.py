@@ -9,7 +9,8 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── MissingDependencyError      an optional extra is not installed
     │   └── UnknownBackendError         a backend URI names nothing registered
     ├── IngestionError                  (raised only when nothing could be ingested)
-    │   └── DocumentError               one bad document: which file, why
+    │   ├── DocumentError               one bad document: which file, why
+    │   └── ConnectorError              a help centre or website failed (HTTP status, auth, robots.txt)
     ├── RetrievalError
     │   ├── EmbeddingError              the embedding model failed or is missing
     │   ├── StoreError                  the vector store failed or is unreachable
@@ -41,6 +42,7 @@ __all__ = [
     "BackendStatusError",
     "BackendTimeoutError",
     "ConfigurationError",
+    "ConnectorError",
     "ContextLengthError",
     "DocumentError",
     "EmbeddingError",
@@ -102,6 +104,17 @@ class DocumentError(IngestionError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+class ConnectorError(IngestionError):
+    """A help centre or website could not be read; ``status_code`` is its HTTP status, if any.
+
+    Messages never contain credentials.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
 
 
 class RetrievalError(GrokAssistError):

@@ -161,6 +161,9 @@ class SyncReport(_Frozen):
     unchanged: int = 0
     chunks_embedded: int = 0
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    #: (source, characters, reasons) of documents whose text hidden from readers
+    #: (``display:none``, white on white, comments...) was left out of the index
+    hidden_text: tuple[tuple[str, int, str], ...] = ()
     #: (source, reason) of documents found to address the assistant (planted instructions): indexed,
     #: never answered from (:mod:`grokassist.guard.injection`)
     flagged: tuple[tuple[str, str], ...] = ()

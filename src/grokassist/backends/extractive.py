@@ -75,7 +75,6 @@ class ExtractiveBackend(SyncBackend):
         if not scored:
             return []
         best = scored[0]
-        by_position = {(c.source, c.position): c.score for c in scored}
         rank, pos = best.source, best.position
         run = units[rank]
         if run[pos].kind == "row":  # a table row says it all; its neighbours are other cases
