@@ -16,13 +16,14 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from grokassist.server.store import MemoryStore, open_store
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from grokassist.assistant import Assistant
 from grokassist.backends.extractive import ExtractiveBackend
 from grokassist.mcp import TOOLS, StoreEscalations, create_mcp_server
+from grokassist.stores import open_store
+from grokassist.stores.memory import MemoryStore
 from processes import free_port, stop_process
 
 QUESTION = "How do I factory reset the Gen 3 router?"
@@ -91,7 +92,7 @@ async def test_in_process_client_lists_the_tools_and_gets_a_cited_answer(
             )
         )
     assert queued["status"] == "queued"
-    pending = store.pending_escalations()
+    pending = store.outbox.escalations("pending")
     assert [e.id for e in pending] == [queued["escalation_id"]]
     assert pending[0].client == "mcp" and pending[0].contact == "ana@example.test"
     assert [m.content for m in pending[0].transcript][:2] == [QUESTION, follow_text(pending[0])]
@@ -106,7 +107,7 @@ async def test_escalation_needs_a_reason_or_a_conversation(served: tuple[Any, Me
     async with Client(server) as client:
         result = await client.call_tool("escalate_to_human", {"reason": "  "})
     assert result.is_error and "reason" in result.content[0].text
-    assert store.pending_escalations() == []
+    assert store.outbox.escalations("pending") == []
 
 
 # -- real transports ------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ async def test_stdio(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert answer["citations"][0]["doc_id"] == "router/reset-gen3.md"
     outbox = open_store(cli_env["GROKASSIST_SERVER_STORE_URL"])
     try:
-        assert [e.id for e in outbox.pending_escalations()] == [queued["escalation_id"]]
+        assert [e.id for e in outbox.outbox.escalations("pending")] == [queued["escalation_id"]]
     finally:
         outbox.close()
 

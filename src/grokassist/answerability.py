@@ -15,8 +15,8 @@ for instead:
   The fact must be stated *of the thing asked about*: a question about the
   price of the "Mini Vehicle Mount" is not answered by the price of another
   product in the same article, so the sentence stating it (with its headings)
-  must name the question's subject (:func:`subject_terms`: its capitalised
-  words and codes).
+  must name the question's subject (:func:`subject_names`: its runs of
+  capitalised words, and codes).
 
 Names alone are no reason to abstain: a customer's own words (their town,
 their game console) appear in answerable questions as often as in others.
@@ -39,7 +39,7 @@ __all__ = [
     "answers",
     "expects",
     "personal_case",
-    "subject_terms",
+    "subject_names",
 ]
 
 Expected = Literal["price", "count", "duration"]
@@ -74,7 +74,8 @@ _PERSONAL = re.compile(
     r"shipment|package|return|request)\b",
     re.I,
 )
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z0-9'’+-]*[A-Za-z0-9+])")
+#: a run of capitalised words (and numbers) that does not start the question
+_NAME_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’+-]*(?:\s+(?:[A-Z][\w'’+-]*|\d+))*")
 #: capitalised words that are not names (sentence-initial words are skipped anyway)
 _COMMON = frozenset(
     ["i", "i'm", "i've", "i'll", "i'd", "ok", "okay", "yes", "no", "hi", "hello", "hey", "please", "thanks"]
@@ -132,30 +133,30 @@ def answerability(question: str, passages: Sequence[ScoredPassage]) -> Answerabi
     expected = expects(question)
     if expected is None:
         return Answerability(True)
-    subject = subject_terms(question)
+    names = subject_names(question)
     for sp in passages:
         heading = " ".join((sp.passage.title, *sp.passage.heading_path))
         for unit in split_units(sp.passage.text):
             if unit.kind == "heading" or not answers(expected, unit.text):
                 continue
-            # the price (count, duration) must be stated of the thing asked about
-            if subject <= set(content_terms(f"{heading} {unit.text}")):
+            # the price (count, duration) must be stated of the thing asked about: a sentence
+            # stating one must name (with its headings) one of the question's names in full
+            context = set(content_terms(f"{heading} {unit.text}"))
+            if not names or any(name <= context for name in names):
                 return Answerability(True, expects=expected)
     return Answerability(False, f"no_{expected}_in_sources", expected)
 
 
-def subject_terms(question: str) -> set[str]:
-    """The names a question is about (capitalised words not starting it, codes), stemmed.
-
-    "How much is the Mini Vehicle Mount?" -> {mini, vehicl, mount}.
+def subject_names(question: str) -> list[set[str]]:
+    """The names a question is about, each a set of stemmed terms: runs of capitalised words
+    (not the first word) and codes. "What does the Mini Kit cost, and Roam Unlimited?" ->
+    [{mini, kit}, {roam, unlimit}].
     """
-    found: set[str] = set()
-    for match in _CAPITALISED.finditer(question.strip()):
-        word = match.group(1)
-        if word.lower() in _COMMON or word.lower() in STOPWORDS:
-            continue
-        found.update(t for t in content_terms(word) if not t.isdigit())
-    for fact in facts(question):
-        if fact.kind == "code":
-            found.add(fact.value)
-    return found
+    names: list[set[str]] = []
+    for match in _NAME_RUN.finditer(question.strip()):
+        words = [w for w in match.group(0).split() if w.lower() not in _COMMON and w.lower() not in STOPWORDS]
+        terms = {t for w in words for t in content_terms(w) if not t.isdigit()}
+        if terms:
+            names.append(terms)
+    names.extend({fact.value} for fact in facts(question) if fact.kind == "code")
+    return names

@@ -129,7 +129,8 @@ class _Turn:
     fallback: bool = True  # compose an extractive answer when nothing is supported
 
     def __post_init__(self) -> None:
-        self.grounding = GroundingGuard(self.prep.passages)
+        if self.assistant.settings.answer.grounding:
+            self.grounding = GroundingGuard(self.prep.passages)
 
     @property
     def done(self) -> bool:
@@ -148,7 +149,9 @@ class _Turn:
         passed = self.repetition.feed(chunk.text)
         if self.repetition.tripped:
             log.warning("backend %s repeated itself; answer cut at the repeat", self.backend)
-        return self._show(self.grounding.feed(passed) if passed and self.grounding else "")
+        if self.grounding is None:
+            return self._show(passed)
+        return self._show(self.grounding.feed(passed) if passed else "")
 
     def _show(self, text: str) -> str:
         """Checked text, released once the output guard passes it (and, when the question asks for
@@ -167,18 +170,18 @@ class _Turn:
 
     def finish(self) -> tuple[str, Answer]:
         """The text still to show and the answer (an extractive one when nothing was supported)."""
-        assert self.grounding is not None
         rest = ""
         if not self.done or self.repetition.tripped:
             tail = self.repetition.flush() if not self.repetition.tripped else ""
-            rest = self._show(self.grounding.feed(tail) + self.grounding.flush())
+            checked = tail if self.grounding is None else self.grounding.feed(tail) + self.grounding.flush()
+            rest = self._show(checked)
         if self.withheld is not None:
             return "", self.assistant._withheld(self.prep, self.withheld)
         if self._not_covered():
             log.info("backend %s found no answer in the sources", self.backend)
             answer = self.assistant._abstain(self.prep, "not_in_sources")
             return answer.text, answer
-        if self.grounding.dropped:
+        if self.grounding is not None and self.grounding.dropped:
             log.info(
                 "grounding guard dropped %d sentence(s) of %s: %s",
                 len(self.grounding.dropped),

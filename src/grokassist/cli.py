@@ -172,7 +172,9 @@ def ingest(
         err.print(Text.assemble(("skipped", "yellow"), f" {source}: {reason}"))
     for source, reason in report.flagged:
         err.print(
-            Text.assemble(("flagged", "red"), f" {source}: addresses the assistant, never answered from ({reason})")
+            Text.assemble(
+                ("flagged", "red"), f" {source}: addresses the assistant, never answered from ({reason})"
+            )
         )
     if report.skipped:
         raise typer.Exit(1)

@@ -73,6 +73,8 @@ class AnswerSettings(_Section):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     history_turns: int = Field(default=6, ge=0)  # earlier question-answer pairs given to the model
     evidence: bool = True  # give models the sentences that may answer, not whole passages
+    # drop model sentences no source supports; off only to measure what a model says unchecked
+    grounding: bool = True
     guard_env_secrets: bool = True  # withhold answers containing values of *_API_KEY, *_TOKEN... variables
 
 

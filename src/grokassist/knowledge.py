@@ -297,8 +297,9 @@ class KnowledgeBase:
                 pieces = chunk_document(doc, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_overlap)
                 fields = " ".join(str(v) for v in doc.metadata.values() if isinstance(v, str))
                 finding = scan(f"{doc.title}\n{doc.text}\n{fields}")
-                if finding is not None:  # the whole document is untrusted, not only the passage
-                    reason = reasons[doc.id] = finding.reason[:200]
+                planted = doc.metadata.get(FLAG_KEY)  # the loader found orders in text hidden from readers
+                if finding is not None or planted:  # the whole document is untrusted, not only the passage
+                    reason = reasons[doc.id] = (finding.reason if finding is not None else str(planted))[:200]
                     flagged.append((doc.source or doc.id, reason))
                     pieces = [
                         p.model_copy(update={"metadata": {**p.metadata, FLAG_KEY: reason}}) for p in pieces

@@ -46,7 +46,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?")
 #: mark (not after "e.g.", "i.e." or a list number such as "2."), at a blank line, or
 #: before a list item on the next line.
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])[\"')\]*]*(?<!\b\d\.)(?<!\d\d\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[*_\"'(\[]*[A-Z0-9¿¡])"
+    r"(?<=[.!?])[\"')\]*]*(?<!\b\d\.)(?<!\d\d\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[*_\"'(\[]*[A-Z0-9¿¡$€£])"
     r"|\n{2,}|\n(?=\s*(?:[-*•]|\d+[.)])\s)"
 )
 #: The end of a sentence inside a stream: a boundary as above, or a single line break.

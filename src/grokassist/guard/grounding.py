@@ -234,7 +234,7 @@ def _sentences_with_markers(text: str) -> list[str]:
     for line in re.split(r"\n+", text):
         if not line.strip():
             continue
-        parts = re.split(r"(?<=[.!?])(?<!\b\d\.)((?:\s*\[\d{1,2}\])*)\s+(?=[*_\"'(\[]*[A-Z0-9¿¡])", line)
+        parts = re.split(r"(?<=[.!?])(?<!\b\d\.)((?:\s*\[\d{1,2}\])*)\s+(?=[*_\"'(\[]*[A-Z0-9¿¡$€£])", line)
         # re.split with a group: text, markers, text, markers, ...
         current = ""
         for i, part in enumerate(parts):

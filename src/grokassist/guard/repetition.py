@@ -14,7 +14,7 @@ from ..text import normalise, sentence_ends
 __all__ = ["RepetitionGuard"]
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_MIN_KEY = 20  # characters: "Yes." twice is not a loop
+_MIN_WORDS = 4  # "Yes." twice, or "Thank you!" twice, is not a loop
 
 
 def _key(sentence: str) -> str:
@@ -22,7 +22,7 @@ def _key(sentence: str) -> str:
 
 
 class RepetitionGuard:
-    """Detects a model stuck in a loop: a sentence of 20+ characters said twice (numbers masked).
+    """Detects a model stuck in a loop: a sentence of four words or more said twice (numbers masked).
 
     ``feed`` returns the text that may be shown now; once a repeat is found,
     :attr:`tripped` is set and everything from the repeat on is withheld. Text
@@ -39,7 +39,7 @@ class RepetitionGuard:
 
     def _is_repeat(self, sentence: str) -> bool:
         key = _key(sentence)
-        if len(key) < _MIN_KEY:
+        if len(key.split()) < _MIN_WORDS:
             return False
         if key in self._seen:
             return True

@@ -31,7 +31,7 @@ def parse_markdown(raw: bytes, path: PurePath) -> Parsed:
     parsed = Parsed(text="")
     if text.startswith("---"):
         parsed, text = _front_matter(text)
-    text, hidden = _strip_comments(text)
+    text, hidden = _strip_comments(text, parsed.hidden_text)
     if hidden:
         parsed.hidden["HTML comment"] = hidden
     parsed.text = text.strip("\n")
@@ -72,8 +72,11 @@ def parse_text(raw: bytes, path: PurePath) -> Parsed:
     return Parsed(text=text, title=first_h1(text) or humanise(path.stem), metadata={"encoding": encoding})
 
 
-def _strip_comments(text: str) -> tuple[str, int]:
-    """Markdown without its HTML comments (which it does not render) outside code blocks."""
+def _strip_comments(text: str, texts: list[str] | None = None) -> tuple[str, int]:
+    """Markdown without its HTML comments (which it does not render) outside code blocks.
+
+    The comments' text is appended to ``texts`` when given.
+    """
     if "<!--" not in text:
         return text, 0
     out: list[str] = []
@@ -87,6 +90,8 @@ def _strip_comments(text: str) -> tuple[str, int]:
         if not in_code:
             for match in _COMMENT_RE.finditer(chunk):
                 hidden += len(" ".join(match.group(0)[4:].removesuffix("-->").split()))
+                if texts is not None:
+                    texts.append(match.group(0))
             chunk = _COMMENT_RE.sub("", chunk)
         out.append(chunk)
         segment.clear()

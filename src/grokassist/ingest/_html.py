@@ -105,8 +105,12 @@ def parse_html_text(html: str, path: PurePath) -> Parsed:
     parsed = _head(soup)
     title_tag = soup.find("title")
     page_title = _collapse(title_tag.get_text()) if isinstance(title_tag, Tag) else ""
-    parsed.hidden = strip_hidden(soup)
+    parsed.hidden = strip_hidden(soup, parsed.hidden_text)
     parsed.links = _links(soup)
+    for tag in soup.find_all(("noscript", "template")):  # never shown where scripts run
+        parsed.hidden_text.append(tag.get_text(" "))
+    for tag in soup.find_all(True, alt=True):  # read by screen readers, but not as the page's words
+        parsed.hidden_text.append(str(tag.get("alt")))
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     writer = _HtmlWriter()

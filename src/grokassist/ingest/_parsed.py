@@ -43,6 +43,8 @@ class Parsed:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     updated: datetime | None = None
     hidden: dict[str, int] = field(default_factory=dict)
+    #: the hidden text itself (never indexed): read only by the check for planted instructions
+    hidden_text: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     index: bool = True
     follow: bool = True

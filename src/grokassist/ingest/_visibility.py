@@ -134,8 +134,11 @@ class _Context:
     background: _Rgba | None = _WHITE  # None: unknown (an image)
 
 
-def strip_hidden(soup: BeautifulSoup) -> dict[str, int]:
-    """Remove what a reader of the rendered page would not see; returns characters removed, by reason."""
+def strip_hidden(soup: BeautifulSoup, texts: list[str] | None = None) -> dict[str, int]:
+    """Remove what a reader of the rendered page would not see; returns characters removed, by reason.
+
+    The removed text is appended to ``texts`` when given (for the injection check, not the index).
+    """
     from bs4 import Tag
     from bs4.element import Comment, NavigableString
 
@@ -155,6 +158,8 @@ def strip_hidden(soup: BeautifulSoup) -> dict[str, int]:
         if isinstance(node, Comment):
             count("HTML comment", len(_collapse(str(node))))
             doomed.append(node)
+            if texts is not None:
+                texts.append(str(node))
             continue
         if isinstance(node, NavigableString):
             if type(node) is NavigableString:
@@ -162,6 +167,8 @@ def strip_hidden(soup: BeautifulSoup) -> dict[str, int]:
                 if reason is not None:
                     count(reason, len(_collapse(str(node))))
                     doomed.append(node)
+                    if texts is not None:
+                        texts.append(str(node))
             continue
         if not isinstance(node, Tag):
             continue
@@ -170,6 +177,8 @@ def strip_hidden(soup: BeautifulSoup) -> dict[str, int]:
         if reason is not None:
             count(reason, _text_length(node))
             doomed.append(node)
+            if texts is not None:
+                texts.append(node.get_text(" "))
             continue
         inner = _inherit(ctx, decls)
         stack.extend((child, inner) for child in reversed(node.contents))

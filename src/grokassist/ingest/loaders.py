@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from ..config import IngestSettings
 from ..errors import ConfigurationError, DocumentError, GrokAssistError
+from ..guard.injection import FLAG_KEY, scan
 from ..types import Document, MetadataValue
 from ._formats import FORMATS, Rejected
 from .hashing import document_hash, file_hash, metadata_json
@@ -351,12 +352,16 @@ class _Loader:
                     f"text are hidden from readers ({', '.join(sorted(parsed.hidden))})"
                 )
             raise Rejected(f"no text could be extracted from this {fmt.upper()} file")
+        metadata = {**self.caller, **parsed.metadata, "path": str(path), "format": fmt}
+        planted = scan("\n".join(parsed.hidden_text)) if parsed.hidden_text else None
+        if planted is not None:  # orders hidden from readers: the whole document is untrusted
+            metadata[FLAG_KEY] = f"hidden text: {planted.reason}"[:200]
         document = Document(
             id=doc_id,
             text=parsed.text,
             title=parsed.title,
             source=parsed.source or str(path),
-            metadata={**self.caller, **parsed.metadata, "path": str(path), "format": fmt},
+            metadata=metadata,
             updated=parsed.updated or datetime.fromtimestamp(stat.st_mtime, UTC),
             content_hash=file_hash(raw, self.caller),
         )
