@@ -36,6 +36,7 @@ from .errors import (
     StoreError,
     StructuredOutputError,
     TicketingError,
+    ToolError,
     UnknownBackendError,
 )
 from .types import (
@@ -49,6 +50,8 @@ from .types import (
     Passage,
     ScoredPassage,
     SyncReport,
+    ToolCall,
+    ToolSpec,
     Usage,
 )
 
@@ -96,6 +99,9 @@ __all__ = [
     "StructuredOutputError",
     "SyncReport",
     "TicketingError",
+    "ToolCall",
+    "ToolError",
+    "ToolSpec",
     "UnknownBackendError",
     "Usage",
     "__version__",

@@ -18,7 +18,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..types import Chunk, Message, ScoredPassage, Usage
+from ..types import Chunk, Message, ScoredPassage, ToolSpec, Usage
 
 __all__ = [
     "ChatBackend",
@@ -44,6 +44,10 @@ class GenerationSettings(BaseModel):
     stop: tuple[str, ...] | None = None
     seed: int | None = None
     json_schema: dict[str, Any] | None = None
+    # tools the model may call natively (OpenAI-compatible backends); see grokassist.tools
+    tools: tuple[ToolSpec, ...] | None = None
+    # "auto", "required", "none", or a tool's name (that tool must be called)
+    tool_choice: str | None = None
 
     def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
         """These settings where set, else ``defaults``."""

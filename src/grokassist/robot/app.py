@@ -1,0 +1,128 @@
+"""Assemble and run the robot runtime (what ``grokassist robot`` does)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..config import Settings
+from ..errors import ConfigurationError
+from ..knowledge import KnowledgeBase
+from .audio import (
+    AplayOutput,
+    AudioOutput,
+    AudioSource,
+    MemoryOutput,
+    MicrophoneSource,
+    WavFileSource,
+    WavOutput,
+)
+from .gate import OPTIMUS_RULES, AuditLog, SafetyGate
+from .mqtt import MqttLink
+from .runtime import PipelineOptions, RobotAssistant, TurnRecord, VoicePipeline
+from .stt import WhisperSTT
+from .tts import EspeakTTS, PiperTTS, TextToSpeech
+from .vad import SileroVAD, VoiceActivityDetector, WebRtcVAD
+
+__all__ = ["RobotConfig", "build_pipeline", "run_robot"]
+
+log = logging.getLogger("grokassist.robot")
+
+
+@dataclass
+class RobotConfig:
+    audio_in: str = "mic"  # a WAV file, several separated by commas, or "mic"
+    audio_out: str = "none"  # a WAV file, "speaker" (aplay) or "none"
+    mqtt: str | None = None  # mqtt://host:port
+    robot_id: str = "optimus"
+    tts: Literal["piper", "espeak"] = "piper"
+    vad: Literal["silero", "webrtc"] = "silero"
+    audit: Path | None = None
+    options: PipelineOptions = field(default_factory=PipelineOptions)
+
+
+def _tts(kind: str) -> TextToSpeech:
+    if kind == "piper":
+        return PiperTTS()
+    if kind == "espeak":
+        return EspeakTTS()
+    raise ConfigurationError(f"unknown text-to-speech {kind!r}: piper or espeak")
+
+
+def _vad(kind: str) -> VoiceActivityDetector:
+    if kind == "silero":
+        return SileroVAD()
+    if kind == "webrtc":
+        return WebRtcVAD()
+    raise ConfigurationError(f"unknown VAD {kind!r}: silero or webrtc")
+
+
+def _source(spec: str) -> AudioSource:
+    if spec == "mic":
+        return MicrophoneSource()
+    paths = [Path(p) for p in spec.split(",") if p.strip()]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigurationError(f"--audio-in: no such WAV file {path}")
+    return WavFileSource(*paths)
+
+
+def _output(spec: str, sample_rate: int) -> AudioOutput:
+    if spec == "none":
+        return MemoryOutput()
+    if spec == "speaker":
+        return AplayOutput(sample_rate)
+    return WavOutput(spec)
+
+
+def build_pipeline(
+    kb: KnowledgeBase, config: RobotConfig, *, backend: str | None = None, settings: Settings | None = None
+) -> tuple[VoicePipeline, MqttLink | None]:
+    """The pipeline and its MQTT link (connected), from ``config``."""
+    link = MqttLink(config.mqtt, robot_id=config.robot_id).connect() if config.mqtt else None
+    assistant = RobotAssistant(
+        kb, backend=backend, settings=settings, live_state=link.state if link else None
+    )
+    gate = SafetyGate(
+        OPTIMUS_RULES, state=link.state if link else (lambda: None), audit=AuditLog(config.audit)
+    )
+    tts = _tts(config.tts)
+    pipeline = VoicePipeline(
+        assistant,
+        vad=_vad(config.vad),
+        stt=WhisperSTT(),
+        tts=tts,
+        output=_output(config.audio_out, tts.sample_rate),
+        link=link,
+        gate=gate,
+        options=config.options,
+    )
+    return pipeline, link
+
+
+async def run_robot(
+    kb: KnowledgeBase,
+    config: RobotConfig,
+    *,
+    backend: str | None = None,
+    settings: Settings | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> list[TurnRecord]:
+    """Build the pipeline, warm every model up, then listen until the audio ends."""
+    source = _source(config.audio_in)
+    pipeline, link = build_pipeline(kb, config, backend=backend, settings=settings)
+    try:
+        await pipeline.warm_up()
+        if on_ready is not None:
+            on_ready()
+        return await pipeline.run(source)
+    finally:
+        await pipeline.tts.aclose()
+        close = getattr(pipeline.player.output, "close", None)
+        if close is not None:
+            close()
+        if link is not None:
+            link.close()
