@@ -264,6 +264,9 @@ def tool_call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     variants: list[dict[str, Any]] = []
     for spec in tools:
+        if not (spec.parameters.get("properties") or {}):  # no arguments: {"tool": NAME}
+            variants.append({"type": "object", "properties": {"tool": {"const": spec.name}}, "required": ["tool"]})
+            continue
         parameters = copy.deepcopy(spec.parameters)
         for name, definition in (parameters.pop("$defs", None) or {}).items():
             if name in defs and defs[name] != definition:
@@ -285,12 +288,9 @@ def tool_call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
 
 
 def _catalogue(tools: Sequence[ToolSpec]) -> str:
-    lines = []
-    for spec in tools:
-        props = spec.parameters.get("properties") or {}
-        arguments = ", ".join(props) or "no arguments"
-        lines.append(f"- {spec.name}: {spec.description} ({arguments})")
-    lines.append(f"- {NO_TOOL}: the user asks a question or asks for nothing above")
+    """One line per tool: its name and the first sentence of its description (the schema has the rest)."""
+    lines = [f"- {spec.name}: {spec.description.split('. ')[0].rstrip('.')}" for spec in tools]
+    lines.append(f"- {NO_TOOL}: a question, or nothing above")
     return "\n".join(lines)
 
 
@@ -320,7 +320,7 @@ def _request(
     return ChatRequest(
         messages=(Message(role="system", content=system), *conversation),
         # completion-style prompts render only the question: it carries the tool list too
-        question=f"Tools:\n{catalogue}\nUser: {last_user}\nWhich tool does the user ask for?",
+        question=f"{last_user}\nTools:\n{catalogue}\nWhich tool does this ask for?",
         settings=merged,
     )
 

@@ -8,9 +8,10 @@ the safety gate's (:mod:`.gate`).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..tools import Tool, ToolRegistry
 
@@ -27,7 +28,15 @@ __all__ = [
     "robot_tools",
 ]
 
-_Name = Field(min_length=1, max_length=60, pattern=r"^[\w' ,.-]+$")
+def _plain(value: str) -> str:
+    # letters, digits, spaces and a little punctuation: no markup, no control characters, no JSON
+    if not re.fullmatch(r"[\w' ,.-]+", value):
+        raise ValueError("only letters, digits, spaces and ' , . - are allowed")
+    return value.strip()
+
+
+# (a validator, not a schema pattern: llama.cpp's schema-to-grammar converter rejects \w)
+Name = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_plain)]
 
 
 class RobotAction(BaseModel):
@@ -39,13 +48,13 @@ class RobotAction(BaseModel):
 class PointTo(RobotAction):
     """Point at a visible object or place."""
 
-    target: str = _Name
+    target: Name
 
 
 class HandOver(RobotAction):
     """Bring an object and hand it to the person asking."""
 
-    object: str = _Name
+    object: Name
     # carrying limits (Carrying and lifting limits): 20 kg with two hands, 8 kg with one
     weight_kg: float | None = Field(default=None, ge=0, le=20)
     hands: Literal[1, 2] = 2
@@ -54,7 +63,7 @@ class HandOver(RobotAction):
 class NavigateTo(RobotAction):
     """Walk to a named room or place."""
 
-    room: str = _Name
+    room: Name
     # normal walking speed: up to 1.0 m/s (Emergency stop and safety basics)
     speed_mps: float = Field(default=0.5, gt=0, le=1.0)
 
@@ -62,13 +71,13 @@ class NavigateTo(RobotAction):
 class ShowOnScreen(RobotAction):
     """Show a short text on the robot's chest screen."""
 
-    text: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=120)
 
 
 class CallHuman(RobotAction):
     """Notify the owner's phone or a support agent."""
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=120)
 
 
 class Stop(RobotAction):

@@ -79,6 +79,9 @@ _STATUS = re.compile(
 )
 
 
+_COMPLETE = re.compile(r"\w.*[.?!]\W*$")
+
+
 def is_stop(text: str) -> bool:
     return bool(_STOP.match(text.strip()))
 
@@ -272,6 +275,7 @@ class VoicePipeline:
         self._bargein: dict[str, Any] | None = None
         self._checking = False
         self._stt_inflight = 0
+        self._held: tuple[int, int, TurnRecord] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         if isinstance(assistant, RobotAssistant):
             assistant.on_retrieve = self._on_retrieve
@@ -361,8 +365,11 @@ class VoicePipeline:
         elif isinstance(event, TurnEnded):
             self._segment_ended[event.segment] = True
             turn = self._speculative
+            held, self._held = self._held, None
             if turn is not None and turn.segment == event.segment and turn.version == self._version:
                 self._commit(turn)
+            elif held is not None and held[0] == event.segment and held[1] == self._version:
+                self._start_turn(held[2], event.segment, held[1], commit=True)
             elif (
                 self._bargein is not None and self._bargein["segment"] == event.segment and not self._checking
             ):
@@ -445,26 +452,37 @@ class VoicePipeline:
         if self._speculative is not None:
             self._cancel(self._speculative, speculative=True)
         record = TurnRecord(
-            id=self._new_turn_id(),
+            id=0,
             transcript=text,
             speech_end=speech_end,
             pause_detected=paused,
             stt_start=started,
             stt_end=ended,
         )
-        turn = _Turn(record, segment, version)
-        self._turns[record.id] = turn
-        self.records.append(record)
-        self.player.open_turn(record.id, hold=True)
+        ended_already = bool(self._segment_ended.get(segment))
         if is_stop(text):
             record.kind = "stop"
             if self._active is not None and not self._active.finished.is_set():
                 self._interrupt(self._active)
-            self._commit(turn)  # stopping cannot wait for the end of the turn
-        elif self.options.speculative and not self._segment_ended.get(segment):
-            self._speculative = turn
+            self._start_turn(record, segment, version, commit=True)  # stopping cannot wait
+        elif ended_already:
+            self._start_turn(record, segment, version, commit=True)
+        elif self.options.speculative and _COMPLETE.search(text):
+            self._start_turn(record, segment, version, commit=False)
         else:
+            # it does not sound finished ("Optimus," ...): keep the transcript for the end of the turn
+            self._held = (segment, version, record)
+
+    def _start_turn(self, record: TurnRecord, segment: int, version: int, *, commit: bool) -> None:
+        record.id = self._new_turn_id()
+        turn = _Turn(record, segment, version)
+        self._turns[record.id] = turn
+        self.records.append(record)
+        self.player.open_turn(record.id, hold=True)
+        if commit:
             self._commit(turn)
+        else:
+            self._speculative = turn
         turn.task = asyncio.create_task(self._run_turn(turn))
 
     def _new_turn_id(self) -> int:
@@ -590,12 +608,15 @@ class VoicePipeline:
         o = self.options
         aggregator = SentenceAggregator(first_clause_words=o.first_clause_words)
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        first_said = asyncio.Event()
 
         async def speak() -> None:
             index = 0
             while (piece := await pieces.get()) is not None:
                 await self._say(turn, index, piece)
+                first_said.set()
                 index += 1
+            first_said.set()
 
         speaker = asyncio.create_task(speak())
         self._retrieving = record
@@ -618,6 +639,10 @@ class VoicePipeline:
                     if record.first_piece is None:
                         record.first_piece, record.first_piece_text = time.monotonic(), piece
                     pieces.put_nowait(piece)
+                if record.first_piece is not None and not first_said.is_set():
+                    # the first words are on the critical path: no more tokens until they are
+                    # synthesised (generation is pulled, so llama.cpp leaves the cores to Piper)
+                    await first_said.wait()
             for piece in aggregator.flush():
                 if record.first_piece is None:
                     record.first_piece, record.first_piece_text = time.monotonic(), piece

