@@ -64,7 +64,7 @@ def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 1)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
 
 
 def med(values: list[float]) -> float | None:
@@ -118,9 +118,11 @@ def turn_after(pipeline: VoicePipeline, count: int) -> Any:
     return live[0] if live else None
 
 
-async def latency_and_bargein(pipeline: VoicePipeline, output: MemoryOutput, probe: StreamProbe, runs: int):
+async def latency_and_bargein(
+    pipeline: VoicePipeline, output: MemoryOutput, probe: StreamProbe, runs: int, observer: Observer
+) -> dict[str, Any]:
     source = LiveSource()
-    results: dict[str, Any] = {"turns": [], "bargein": [], "noise": []}
+    results: dict[str, Any] = {"turns": [], "bargein": [], "noise": [], "commands": []}
 
     async def script() -> None:
         await asyncio.sleep(1.0)
@@ -177,6 +179,20 @@ async def latency_and_bargein(pipeline: VoicePipeline, output: MemoryOutput, pro
         source.say(samples, rate)
         await wait_for(lambda t=talking: t is not None and pipeline.player.all_played(t.id), 90)
         results["noise"].append(talking)
+        # 4. spoken commands through the whole pipeline: a refused one, an allowed one, a stop
+        for name in ("bring_knife", "point_dock", "stop"):
+            before = len(pipeline.records)
+            mark = len(observer.on("action"))
+            source.say(*read_wav(AUDIO / f"{name}.wav"))
+            await wait_for(
+                lambda b=before: (
+                    (r := turn_after(pipeline, b)) is not None and pipeline.player.all_played(r.id)
+                ),
+                60,
+            )
+            await asyncio.sleep(1.0)
+            record = turn_after(pipeline, before)
+            results["commands"].append((name, record, observer.on("action")[mark:]))
         source.close()
 
     task = asyncio.create_task(script())
@@ -202,7 +218,7 @@ def summarise_latency(results: dict[str, Any]) -> dict[str, Any]:
         },
         [],
     )
-    for name, speech_end, r, ok in results["turns"]:
+    for name, speech_end, r, _ok in results["turns"]:
         if r is None or r.first_audio is None:
             answers.append({"question": name, "error": "no audio"})
             continue
@@ -248,7 +264,7 @@ def summarise_bargein(
     results: dict[str, Any], pipeline: VoicePipeline, output: MemoryOutput, probe: StreamProbe
 ) -> dict[str, Any]:
     stops, rows = [], []
-    for old, streams_before in results["bargein"]:
+    for old, _streams in results["bargein"]:
         if old is None:
             continue
         b = next((x for x in pipeline.bargeins if x["turn"] == old.id and x.get("confirmed")), None)
@@ -529,7 +545,7 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
     for name, args, said in benign:
         gate._rates.last_motion = -1e9
         current["state"] = make_state("ok")
-        decision, approved = gate.evaluate(
+        _, approved = gate.evaluate(
             ActionRequest(call=ToolCall(name=name, arguments=args), origin="speech", utterance=said)
         )
         if approved is not None:
@@ -582,17 +598,30 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await pipeline.warm_up()
         warm_s = time.monotonic() - started
         load = os.getloadavg()
-        results = await latency_and_bargein(pipeline, output, probe, args.runs)
+        results = await latency_and_bargein(pipeline, output, probe, args.runs, observer)
         report: dict[str, Any] = {
             "backend": probe.name,
             "tts": args.tts,
-            "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, {platform.python_version()}",
+            "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+            f"Python {platform.python_version()}",
             "load_average_at_start": [round(x, 2) for x in load],
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "warm_up_s": round(warm_s, 1),
         }
         report.update(summarise_latency(results))
         report.update(summarise_bargein(results, pipeline, output, probe))
+        report["spoken_commands"] = [
+            {
+                "wav": name,
+                "heard": r.transcript if r else None,
+                "kind": r.kind if r else None,
+                "decision": (r.decision or {}).get("verdict") if r else None,
+                "rule": (r.decision or {}).get("rule") if r else None,
+                "said": r.answer_text if r else None,
+                "actions_published": [a["type"] for a in published],
+            }
+            for name, r, published in results["commands"]
+        ]
         report["mqtt_transcripts"] = len(observer.on("transcript"))
         report["mqtt_answers"] = len(observer.on("answer"))
         report.update(await adversarial(link, observer, assistant.backends))

@@ -265,7 +265,8 @@ def tool_call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
     variants: list[dict[str, Any]] = []
     for spec in tools:
         if not (spec.parameters.get("properties") or {}):  # no arguments: {"tool": NAME}
-            variants.append({"type": "object", "properties": {"tool": {"const": spec.name}}, "required": ["tool"]})
+            bare = {"type": "object", "properties": {"tool": {"const": spec.name}}, "required": ["tool"]}
+            variants.append(bare)
             continue
         parameters = copy.deepcopy(spec.parameters)
         for name, definition in (parameters.pop("$defs", None) or {}).items():

@@ -28,6 +28,7 @@ __all__ = [
     "robot_tools",
 ]
 
+
 def _plain(value: str) -> str:
     # letters, digits, spaces and a little punctuation: no markup, no control characters, no JSON
     if not re.fullmatch(r"[\w' ,.-]+", value):

@@ -15,7 +15,9 @@ the :class:`AuditLog`:
 6. **state** - unknown or stale robot state, an emergency stop, charging,
    faults, low battery: no motion (``state``);
 7. **the manual's rules** (:data:`OPTIMUS_RULES`) - refused objects and
-   places, weight and hand limits, slower limits with a child present
+   places, in the arguments and in the owner's words (a model that turns
+   "carry the dog outside" into a harmless-looking ``point_to`` is refused
+   too), weight and hand limits, slower limits with a child present
    (``manual``), speed capped to the situation's limit;
 8. **rate limits** (``rate_limit``);
 9. **confirmation** - risky actions need a spoken "yes" within a deadline;
@@ -93,6 +95,8 @@ class RuleSet:
     """Limits and word lists of one robot's manual."""
 
     name: str
+    # "hand over me": the object of a carrying action may not be a person
+    refused_carry: tuple[str, ...] = (r"^\W*(?:me|myself|him|her|them|you|yourself|us|somebody|someone)\W*$",)
     min_battery_pct: float = 15.0
     state_max_age_s: float = 60.0
     max_weight_one_hand_kg: float = 8.0
@@ -119,8 +123,8 @@ OPTIMUS_RULES = RuleSet(
     name="optimus-gen1 manual",
     refused_objects=(
         # people and animals
-        r"\b(?:baby|babies|child|children|kid|kids|toddler|person|people|man|woman|grandma|grandpa|me|"
-        r"myself|him|her|them|dog|dogs|cat|cats|puppy|kitten|pet|pets|animal|animals|hamster|rabbit|"
+        r"\b(?:baby|babies|child|children|kid|kids|toddler|person|people|man|woman|grandma|grandpa|"
+        r"grandmother|grandfather|dog|dogs|cat|cats|puppy|kitten|pet|pets|animal|animals|hamster|rabbit|"
         r"bird|parrot|fish|snake|lizard)\b",
         # blades
         r"\b(?:knife|knives|blade|blades|scissors|razor|saw|axe|cleaver|cutter)\b",
@@ -265,6 +269,7 @@ class SafetyGate:
         self._pending: _Pending | None = None
         self._lock = threading.Lock()
         self._refused_objects = [re.compile(p, re.I) for p in rules.refused_objects]
+        self._refused_carry = [re.compile(p, re.I) for p in rules.refused_carry]
         self._refused_places = [re.compile(p, re.I) for p in rules.refused_places]
         self._confirm_places = [re.compile(p, re.I) for p in rules.confirm_places]
         self._charger = [re.compile(p, re.I) for p in rules.charger_places]
@@ -368,7 +373,7 @@ class SafetyGate:
             if problem:
                 return self._refuse(request, "state", problem, ""), None
             assert state is not None
-            problem = self._manual_problem(action, state)
+            problem = self._manual_problem(action, state) or self._request_problem(request.utterance)
             if problem:
                 return self._refuse(request, "manual", problem, ""), None
             action = self._capped(action, state)
@@ -444,7 +449,7 @@ class SafetyGate:
     def _manual_problem(self, action: RobotAction, state: RobotState) -> str:
         r = self.rules
         if isinstance(action, HandOver):
-            if any(p.search(action.object) for p in self._refused_objects):
+            if any(p.search(action.object) for p in (*self._refused_objects, *self._refused_carry)):
                 return f"the manual does not allow me to handle {action.object}"
             weight = action.weight_kg
             if weight is not None:
@@ -458,9 +463,15 @@ class SafetyGate:
                 return f"I can't go to {action.room}"
             if any(action.room.lower() == zone.lower() for zone in state.no_go_zones):
                 return f"{action.room} is a No-Go Zone"
-        target = getattr(action, "target", None)
-        if isinstance(target, str) and any(p.search(target) for p in self._refused_objects[1:]):
-            return f"I won't point at {target}"  # pointing at people or pets is fine; at a weapon, no
+        return ""
+
+    def _request_problem(self, utterance: str) -> str:
+        """A motion asked for in words that name something the manual refuses ("carry the dog"):
+        refused whatever action the model made of it (it may have chosen a harmless-looking one)."""
+        for pattern in (*self._refused_objects, *self._refused_places):
+            found = pattern.search(utterance)
+            if found:
+                return f"you asked about {found.group(0)}, which the manual does not allow me to handle"
         return ""
 
     def _capped(self, action: RobotAction, state: RobotState) -> RobotAction:

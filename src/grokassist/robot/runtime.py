@@ -59,7 +59,7 @@ __all__ = ["PipelineOptions", "RobotAssistant", "SpokenHistory", "TurnRecord", "
 log = logging.getLogger("grokassist.robot")
 
 _STOP = re.compile(
-    r"^\W*(?:(?:hey\s+)?optimus\W+)?(?:stop|halt|freeze)(?:\s+(?:now|it|that|moving|talking|everything))?\W*$",
+    r"^\W*(?:(?:hey\s+)?optimus\W+)?(?:(?:stop|halt|freeze)\W*)+(?:\s*(?:now|it|that|moving|talking|everything))?\W*$",
     re.IGNORECASE,
 )
 _COMMAND = re.compile(
@@ -73,12 +73,14 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _STATUS = re.compile(
-    r"\b(?:battery|charge level|charging|power left|what are you doing|your task|current task|fault|"
-    r"faults|error|status|how much (?:power|charge))\b",
+    r"\b(?:(?:your|the) battery(?: level)?|charge level|are you charging|power left|what are you doing|"
+    r"your (?:current )?task|current task|(?:any|your) faults?|your status|"
+    r"how much (?:power|charge|battery))\b",
     re.IGNORECASE,
 )
 
 
+_WAIT = re.compile(r"^\W*(?:wait|hold on|hey optimus)\b", re.IGNORECASE)
 _COMPLETE = re.compile(r"\w.*[.?!]\W*$")
 
 
@@ -100,7 +102,10 @@ class PipelineOptions:
     end_s: float = 0.64  # silence that ends the owner's turn
     preroll_s: float = 0.5  # audio kept from before the detected speech start
     confirm_s: float = 0.6  # barge-in speech after which Whisper is asked whether it holds words
-    min_words: int = 1  # words that make speech an interruption
+    # words that make speech over the robot's voice an interruption (pipecat's MinWords strategy;
+    # the manual's "Hey Optimus" is two): a cough or a hum that Whisper turns into one word is not;
+    # "stop" (and "wait") always are
+    min_words: int = 2
     first_clause_words: int = 6  # 0: speak whole sentences only
     max_answer_tokens: int = 120  # spoken answers are short
     speculative: bool = True
@@ -342,6 +347,7 @@ class VoicePipeline:
 
     def _on_event(self, event: Any) -> None:
         now = time.monotonic()
+        log.debug("%s (active turn: %s)", type(event).__name__, self._active and self._active.record.id)
         if isinstance(event, SpeechStarted):
             self._segment_ended[self.detector_segment()] = False
             active = self._active
@@ -391,7 +397,7 @@ class VoicePipeline:
     async def _check_bargein(self, audio: bytes) -> None:
         try:
             transcript = await anyio.to_thread.run_sync(self.stt.transcribe, audio)
-            if self._has_words(transcript):
+            if self._has_words(transcript, interrupting=True):
                 self._confirm_interruption()
         finally:
             self._checking = False
@@ -403,9 +409,14 @@ class VoicePipeline:
         if b is not None and b["segment"] == segment and not b["confirmed"] and self._version == version:
             self._resume_after_noise()
 
-    def _has_words(self, transcript: Transcript) -> bool:
-        words = [w for w in re.findall(r"[A-Za-z']+", transcript.text)]
-        return not is_non_speech(transcript.text) and len(words) >= self.options.min_words
+    def _has_words(self, transcript: Transcript, *, interrupting: bool = False) -> bool:
+        text = transcript.text
+        if is_non_speech(text):
+            return False
+        if not interrupting or is_stop(text) or _WAIT.match(text):
+            return True
+        # distinct words: Whisper turns a hum into "then, then, then"
+        return len({w.lower() for w in re.findall(r"[A-Za-z0-9']+", text)}) >= self.options.min_words
 
     def _confirm_interruption(self) -> None:
         b = self._bargein
@@ -438,9 +449,11 @@ class VoicePipeline:
         finally:
             self._stt_inflight -= 1
         ended = time.monotonic()
+        log.debug("heard %r (segment %d, version %d/%d)", transcript.text, segment, version, self._version)
         if version != self._version:
             return  # the owner went on talking: a newer pause will be transcribed
-        if not self._has_words(transcript):
+        interrupting = self._bargein is not None and self._bargein["segment"] == segment
+        if not self._has_words(transcript, interrupting=interrupting):
             if self._segment_ended.get(segment) and self._bargein is not None:
                 self._resume_after_noise()
             return

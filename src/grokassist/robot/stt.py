@@ -7,7 +7,7 @@ is downloaded.
 Whisper's encoder is trained on 30 s windows and faster-whisper always pads to
 one, which costs 0.6-0.9 s per utterance on 2 cores whatever its length. Like
 whisper.cpp's ``--audio-ctx``, :class:`WhisperSTT` by default encodes only the
-utterance plus 1 s of padding (``window="fit"``): 0.1-0.2 s for a 2-4 s question
+utterance plus half a second of silence (``window="fit"``): 0.1-0.2 s for a 2-4 s question
 with the same words on the committed question recordings (``docs/robot.md``).
 ``window="full"`` restores the 30 s window.
 """
@@ -74,7 +74,8 @@ class WhisperSTT:
         *,
         model_dir: str | Path | None = None,
         window: Literal["fit", "full"] = "fit",
-        pad_s: float = 1.0,
+        pad_s: float = 0.5,
+        no_speech_threshold: float = 0.6,
         threads: int | None = None,
         device: str = "cpu",
         compute_type: str = "int8",
@@ -93,7 +94,9 @@ class WhisperSTT:
         else:
             folder = Path(model_dir)
         self.window = window
-        self.pad_frames = int(pad_s * 100)  # 10 ms mel frames
+        self.pad_samples = int(pad_s * 16_000)
+        self.lead_samples = int(0.25 * 16_000)
+        self.no_speech_threshold = no_speech_threshold
         cpus = threads or len(os.sched_getaffinity(0))
         try:
             self._model: Any = fw.WhisperModel(
@@ -118,11 +121,15 @@ class WhisperSTT:
         seconds = len(audio) / 16_000
         if seconds < 0.1:
             return Transcript("", seconds, 1.0)
+        if self.window == "fit":
+            # real silence around the words (not padded features): without it the short
+            # window makes Whisper repeat the sentence or invent one for a hum
+            lead = np.zeros(self.lead_samples, np.float32)
+            audio = np.concatenate([lead, audio, np.zeros(self.pad_samples, np.float32)])
         features = self._model.feature_extractor(audio)
         frames = 3000
         if self.window == "fit":
-            frames = min(3000, features.shape[-1] + self.pad_frames)
-            frames += frames % 2  # the encoder's convolution halves the frames
+            frames = min(3000, features.shape[-1] + features.shape[-1] % 2)  # the encoder halves frames
         features = pad_or_trim(features, frames)
         batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
         with self._lock:
@@ -137,4 +144,14 @@ class WhisperSTT:
             )[0]
         ids = [i for i in result.sequences_ids[0] if i < self._tokenizer.eot]
         text = self._tokenizer.decode(ids).strip()
-        return Transcript(text, seconds, float(result.no_speech_prob))
+        no_speech = float(result.no_speech_prob)
+        if no_speech > self.no_speech_threshold:
+            text = ""
+        return Transcript(_once(text), seconds, no_speech)
+
+
+def _once(text: str) -> str:
+    """A sentence Whisper wrote twice or more in a row, once."""
+    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+", text) if p.strip()]
+    kept = [p for i, p in enumerate(parts) if i == 0 or p.lower() != parts[i - 1].lower()]
+    return " ".join(kept)
