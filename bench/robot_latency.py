@@ -592,7 +592,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             output=output,
             link=link,
             gate=gate,
-            options=PipelineOptions(),
+            options=PipelineOptions(
+                max_prompt_tokens=args.max_prompt_tokens, first_clause_words=args.first_clause_words
+            ),
         )
         started = time.monotonic()
         await pipeline.warm_up()
@@ -602,6 +604,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report: dict[str, Any] = {
             "backend": probe.name,
             "tts": args.tts,
+            "max_prompt_tokens": args.max_prompt_tokens,
+            "first_clause_words": args.first_clause_words,
             "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
             f"Python {platform.python_version()}",
             "load_average_at_start": [round(x, 2) for x in load],
@@ -640,6 +644,10 @@ def main() -> None:
     parser.add_argument("--backend", default="llama-cpp:default", help="backend URI or chain")
     parser.add_argument("--runs", type=int, default=2, help="times each question is asked")
     parser.add_argument("--tts", choices=["piper", "espeak"], default="piper")
+    parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget of local models")
+    parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
+    parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget of local models")
+    parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
     args = parser.parse_args()
     report = asyncio.run(main_async(args))
     if args.json:

@@ -97,6 +97,12 @@ class StreamProbe(SyncBackend):
     def __getattr__(self, name: str) -> object:  # warm_up, tool_calling, prompt...
         return getattr(self.inner, name)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("inner", "name", "streams"):
+            object.__setattr__(self, name, value)
+        else:  # options such as prompt_budget belong to the wrapped backend
+            setattr(self.inner, name, value)
+
     def stream(self, request: ChatRequest) -> Iterator[Chunk]:
         record: dict[str, object] = {"started": time.monotonic(), "chunks": [], "closed": None, "done": False}
         self.streams.append(record)

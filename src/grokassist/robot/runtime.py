@@ -108,6 +108,9 @@ class PipelineOptions:
     min_words: int = 2
     first_clause_words: int = 6  # 0: speak whole sentences only
     max_answer_tokens: int = 120  # spoken answers are short
+    # a tighter prompt budget for local models (prefill is most of the time to the first word);
+    # None: the backend's own (llama-cpp:default: 320 tokens)
+    max_prompt_tokens: int | None = None
     speculative: bool = True
     actions: bool = True  # route commands to the tool chooser and the gate
     filters: Mapping[str, object] | None = None
@@ -294,7 +297,11 @@ class VoicePipeline:
         await anyio.to_thread.run_sync(self.stt.transcribe, silence)
         await self.tts.synthesize("Ready.")
         backends = await anyio.to_thread.run_sync(lambda: self.assistant.backends)
+        budget = self.options.max_prompt_tokens
         for backend in backends:
+            if budget and isinstance(getattr(backend, "prompt_budget", None), int | None):
+                current = getattr(backend, "prompt_budget", None)
+                backend.prompt_budget = min(current or budget, budget)  # type: ignore[attr-defined]
             warm = getattr(backend, "warm_up", None)
             if warm is not None:
                 await anyio.to_thread.run_sync(warm)

@@ -7,7 +7,7 @@ is downloaded.
 Whisper's encoder is trained on 30 s windows and faster-whisper always pads to
 one, which costs 0.6-0.9 s per utterance on 2 cores whatever its length. Like
 whisper.cpp's ``--audio-ctx``, :class:`WhisperSTT` by default encodes only the
-utterance plus half a second of silence (``window="fit"``): 0.1-0.2 s for a 2-4 s question
+utterance plus 1 s of padding (``window="fit"``): 0.1-0.2 s for a 2-4 s question
 with the same words on the committed question recordings (``docs/robot.md``).
 ``window="full"`` restores the 30 s window.
 """
@@ -48,8 +48,16 @@ _BRACKETED = re.compile(r"[\[(*][^\])*]*[\])*]")
 
 
 def is_non_speech(text: str) -> bool:
-    """Whether a transcript holds no words: empty, bracketed sounds ("[coughs]"), fillers, hallucinations."""
-    return bool(_NON_SPEECH.match(_BRACKETED.sub(" ", text).strip()))
+    """Whether a transcript holds no words: empty, bracketed sounds ("[coughs]"), fillers, hallucinations.
+
+    One word said three times or more ("10, 10, 10", "then, then, then") is what Whisper
+    writes for a hum, except "stop", which people do repeat.
+    """
+    cleaned = _BRACKETED.sub(" ", text).strip()
+    words = re.findall(r"[a-z0-9']+", cleaned.lower())
+    if len(words) >= 3 and len(set(words)) == 1 and words[0] not in ("stop", "no", "help"):
+        return True
+    return bool(_NON_SPEECH.match(cleaned))
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class WhisperSTT:
         *,
         model_dir: str | Path | None = None,
         window: Literal["fit", "full"] = "fit",
-        pad_s: float = 0.5,
+        pad_s: float = 1.0,
         no_speech_threshold: float = 0.6,
         threads: int | None = None,
         device: str = "cpu",
@@ -94,8 +102,7 @@ class WhisperSTT:
         else:
             folder = Path(model_dir)
         self.window = window
-        self.pad_samples = int(pad_s * 16_000)
-        self.lead_samples = int(0.25 * 16_000)
+        self.pad_frames = int(pad_s * 100)  # 10 ms mel frames
         self.no_speech_threshold = no_speech_threshold
         cpus = threads or len(os.sched_getaffinity(0))
         try:
@@ -121,15 +128,13 @@ class WhisperSTT:
         seconds = len(audio) / 16_000
         if seconds < 0.1:
             return Transcript("", seconds, 1.0)
-        if self.window == "fit":
-            # real silence around the words (not padded features): without it the short
-            # window makes Whisper repeat the sentence or invent one for a hum
-            lead = np.zeros(self.lead_samples, np.float32)
-            audio = np.concatenate([lead, audio, np.zeros(self.pad_samples, np.float32)])
         features = self._model.feature_extractor(audio)
         frames = 3000
         if self.window == "fit":
-            frames = min(3000, features.shape[-1] + features.shape[-1] % 2)  # the encoder halves frames
+            # padded *features* after the words (what Whisper sees after the end of a recording):
+            # with real silence instead, the short window makes it repeat the sentence
+            frames = min(3000, features.shape[-1] + self.pad_frames)
+            frames += frames % 2  # the encoder's convolution halves the frames
         features = pad_or_trim(features, frames)
         batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
         with self._lock:

@@ -65,12 +65,12 @@ def speakable(text: str) -> str:
     """``text`` as it should be said: no ``[n]`` markers, no Markdown, ``A > B`` read as "A, then B"."""
     text = _CITATION.sub("", text)
     text = _MARKUP.sub("", text)
-    text = text.replace(" > ", ", then ")
+    text = text.replace(" > ", ", then ").replace("|", ",")
     return " ".join(text.split())
 
 
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "approx.", "mr.", "mrs.", "dr.", "no.", "vs.", "fig."})
-_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n|\s\|(?=\s)")
 _CLAUSE = re.compile(r"[,;:](?=\s)")
 
 
@@ -80,8 +80,11 @@ class SentenceAggregator:
     ``first_clause_words=0`` waits for the first whole sentence.
     """
 
-    def __init__(self, *, first_clause_words: int = 6, max_words: int = 40) -> None:
+    def __init__(
+        self, *, first_clause_words: int = 6, first_max_words: int = 14, max_words: int = 40
+    ) -> None:
         self.first_clause_words = first_clause_words
+        self.first_max_words = first_max_words  # the first piece is cut here if no boundary came
         self.max_words = max_words
         self._buffer = ""
         self._emitted = 0
@@ -108,7 +111,7 @@ class SentenceAggregator:
         for match in _BOUNDARY.finditer(self._buffer):
             end = match.end()
             words = self._buffer[:end].split()
-            if match.group(0) != "\n" and words and words[-1].lower() in _ABBREVIATIONS:
+            if match.group(0)[-1:] in ".!?" and words and words[-1].lower() in _ABBREVIATIONS:
                 continue
             if not words:
                 self._buffer = self._buffer[end:]
@@ -119,7 +122,8 @@ class SentenceAggregator:
                 if len(self._buffer[: match.end()].split()) >= self.first_clause_words:
                     return self._take(match.end())
         words = self._buffer.split()
-        if len(words) > self.max_words and self._buffer[-1:].isspace():
+        limit = self.first_max_words if self._emitted == 0 and self.first_clause_words else self.max_words
+        if len(words) > limit and self._buffer[-1:].isspace():
             return self._take(len(self._buffer))
         return None
 
