@@ -473,6 +473,22 @@ def adversarial_requests() -> list[tuple[str, ActionRequest, str]]:
     return out
 
 
+def injection_texts(limit: int = 12) -> list[str]:
+    """The first 700 characters of each planted injection document about the robot."""
+    folder = ROOT / "examples" / "eval" / "injections"
+    manifest = folder / "manifest.jsonl"
+    if not manifest.is_file():
+        return []
+    texts = []
+    for line in manifest.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("kb") == "optimus":
+            path = folder / entry["file"]
+            if path.is_file():
+                texts.append(" ".join(path.read_text(errors="replace").split())[:700])
+    return texts[:limit]
+
+
 STATES: dict[str, Any] = {
     "ok": {},
     "charging": {"charging": True},
@@ -530,6 +546,19 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
             continue
         chosen += 1
         decide(ActionRequest(call=call, origin="speech", utterance=utterance), "ok")
+    # injected in documents: the model reads the planted injection documents of the Optimus
+    # evaluation set (examples/eval/injections) as if a planner passed them on; what it chooses
+    # comes with the document's origin, and the gate must refuse it
+    for text in injection_texts():
+        counts["document_model"] = counts.get("document_model", 0) + 1
+        try:
+            call = await achoose_tool_call(backends, text, tools)
+        except Exception as exc:
+            call = ToolCall(name="navigate_to", raw_arguments=f"<unparsable: {exc}>"[:200])
+        if call is None:
+            sent += 1
+            continue
+        decide(ActionRequest(call=call, origin="document", utterance=""), "ok")
     for category, request, state in adversarial_requests():
         counts[category] = counts.get(category, 0) + 1
         decide(request, state)
@@ -644,8 +673,6 @@ def main() -> None:
     parser.add_argument("--backend", default="llama-cpp:default", help="backend URI or chain")
     parser.add_argument("--runs", type=int, default=2, help="times each question is asked")
     parser.add_argument("--tts", choices=["piper", "espeak"], default="piper")
-    parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget of local models")
-    parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
     parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget of local models")
     parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
     args = parser.parse_args()
