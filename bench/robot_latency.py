@@ -607,6 +607,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         simulator = MqttLink(broker.url, client_id="bench-simulator").connect()
         simulator.publish_state(RobotState(battery_pct=72, task="idle"))
         await wait_for(lambda: link.state() is not None, 5)
+
+        async def report_state() -> None:  # a robot reports its state every few seconds
+            while True:
+                await asyncio.sleep(5)
+                await asyncio.to_thread(simulator.publish_state, RobotState(battery_pct=72, task="idle"))
+
+        reporter = asyncio.create_task(report_state())
         assistant = RobotAssistant(kb, backend=args.backend, settings=settings, live_state=link.state)
         probe = StreamProbe(assistant.backends[0])
         assistant._backends = [probe, *assistant.backends[1:]]
@@ -657,6 +664,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ]
         report["mqtt_transcripts"] = len(observer.on("transcript"))
         report["mqtt_answers"] = len(observer.on("answer"))
+        reporter.cancel()
         report.update(await adversarial(link, observer, assistant.backends))
         await tts.aclose()
         link.close()

@@ -104,3 +104,19 @@ def test_speech_bounds() -> None:
     samples[4000:8000] = 8000
     start, end = speech_bounds(samples, 16000)
     assert abs(start - 0.25) < 0.011 and abs(end - 0.5) < 0.011
+
+
+def test_espeak_fallback_speaks_in_its_own_process() -> None:
+    import shutil
+
+    import pytest
+
+    from grokassist.robot.tts import EspeakTTS
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/install-system.sh installs it)")
+    tts = EspeakTTS()
+    pcm = asyncio.run(tts.synthesize("The emergency stop is on the upper back."))
+    seconds = len(pcm) / 2 / tts.sample_rate
+    assert 1.0 < seconds < 6.0
+    assert asyncio.run(tts.synthesize("  ")) == b""
