@@ -44,6 +44,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from grokassist import KnowledgeBase, load_settings  # noqa: E402
+from grokassist.robot.app import SPOKEN_PROMPT_TOKENS, spoken_backends  # noqa: E402
 from grokassist.robot.audio import LiveSource, MemoryOutput, read_wav  # noqa: E402
 from grokassist.robot.broker import Mosquitto  # noqa: E402
 from grokassist.robot.gate import OPTIMUS_RULES, ActionRequest, AuditLog, RobotState, SafetyGate  # noqa: E402
@@ -614,9 +615,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.to_thread(simulator.publish_state, RobotState(battery_pct=72, task="idle"))
 
         reporter = asyncio.create_task(report_state())
-        assistant = RobotAssistant(kb, backend=args.backend, settings=settings, live_state=link.state)
-        probe = StreamProbe(assistant.backends[0])
-        assistant._backends = [probe, *assistant.backends[1:]]
+        answers, tool_backends = spoken_backends(args.backend, args.max_prompt_tokens or None)
+        probe = StreamProbe(answers[0])
+        assistant = RobotAssistant(
+            kb, backend=[probe, *answers[1:]], settings=settings, live_state=link.state
+        )
         output = MemoryOutput()
         tts = PiperTTS() if args.tts == "piper" else EspeakTTS()
         gate = SafetyGate(OPTIMUS_RULES, state=link.state, audit=AuditLog(work / "audit.jsonl"))
@@ -628,9 +631,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             output=output,
             link=link,
             gate=gate,
-            options=PipelineOptions(
-                max_prompt_tokens=args.max_prompt_tokens, first_clause_words=args.first_clause_words
-            ),
+            tool_backends=tool_backends,
+            options=PipelineOptions(first_clause_words=args.first_clause_words),
         )
         started = time.monotonic()
         await pipeline.warm_up()
@@ -665,7 +667,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report["mqtt_transcripts"] = len(observer.on("transcript"))
         report["mqtt_answers"] = len(observer.on("answer"))
         reporter.cancel()
-        report.update(await adversarial(link, observer, assistant.backends))
+        report.update(await adversarial(link, observer, tool_backends))
         await tts.aclose()
         link.close()
         simulator.close()
@@ -681,7 +683,12 @@ def main() -> None:
     parser.add_argument("--backend", default="llama-cpp:default", help="backend URI or chain")
     parser.add_argument("--runs", type=int, default=2, help="times each question is asked")
     parser.add_argument("--tts", choices=["piper", "espeak"], default="piper")
-    parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget of local models")
+    parser.add_argument(
+        "--max-prompt-tokens",
+        type=int,
+        default=SPOKEN_PROMPT_TOKENS,
+        help=f"prompt budget of local models for answers (default {SPOKEN_PROMPT_TOKENS}; 0: their own)",
+    )
     parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
     args = parser.parse_args()
     report = asyncio.run(main_async(args))

@@ -472,6 +472,12 @@ def robot(
     audit: Annotated[
         Path | None, typer.Option("--audit", help="Append the safety gate's decisions here.")
     ] = None,
+    max_prompt_tokens: Annotated[
+        int,
+        typer.Option(
+            "--max-prompt-tokens", help="Prompt budget of local models for answers (0: the model's own)."
+        ),
+    ] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print the turns as JSON at the end.")] = False,
 ) -> None:
     """Talk to the robot: listen, answer from the manual, speak, and act through the safety gate.
@@ -496,6 +502,7 @@ def robot(
             tts=tts,  # type: ignore[arg-type]
             vad=vad,  # type: ignore[arg-type]
             audit=audit,
+            max_prompt_tokens=max_prompt_tokens or None,
         )
 
         async def go() -> Any:

@@ -33,14 +33,14 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
 
 from ..assistant import Assistant
-from ..backends.base import GenerationSettings
+from ..backends.base import ChatBackend, GenerationSettings
 from ..errors import GrokAssistError, RobotError
 from ..retrieval.base import Filters
 from ..sessions import SessionStore
@@ -108,9 +108,6 @@ class PipelineOptions:
     min_words: int = 2
     first_clause_words: int = 6  # 0: speak whole sentences only
     max_answer_tokens: int = 120  # spoken answers are short
-    # a tighter prompt budget for local models (prefill is most of the time to the first word);
-    # None: the backend's own (llama-cpp:default: 320 tokens)
-    max_prompt_tokens: int | None = None
     speculative: bool = True
     actions: bool = True  # route commands to the tool chooser and the gate
     filters: Mapping[str, object] | None = None
@@ -254,6 +251,7 @@ class VoicePipeline:
         link: MqttLink | None = None,
         gate: SafetyGate | None = None,
         tools: ToolRegistry | None = None,
+        tool_backends: Sequence[ChatBackend] | None = None,
         options: PipelineOptions | None = None,
     ) -> None:
         self.assistant = assistant
@@ -272,6 +270,9 @@ class VoicePipeline:
         self.link = link
         self.gate = gate
         self.tools = tools or robot_tools()
+        # who chooses actions (default: the assistant's chain); may differ from the answer chain,
+        # e.g. the same model with a looser prompt budget (robot.app.spoken_backends)
+        self.tool_backends = list(tool_backends) if tool_backends is not None else None
         self.records: list[TurnRecord] = []
         self.bargeins: list[dict[str, Any]] = []
         self._turns: dict[int, _Turn] = {}
@@ -297,11 +298,7 @@ class VoicePipeline:
         await anyio.to_thread.run_sync(self.stt.transcribe, silence)
         await self.tts.synthesize("Ready.")
         backends = await anyio.to_thread.run_sync(lambda: self.assistant.backends)
-        budget = self.options.max_prompt_tokens
         for backend in backends:
-            if budget and isinstance(getattr(backend, "prompt_budget", None), int | None):
-                current = getattr(backend, "prompt_budget", None)
-                backend.prompt_budget = min(current or budget, budget)  # type: ignore[attr-defined]
             warm = getattr(backend, "warm_up", None)
             if warm is not None:
                 await anyio.to_thread.run_sync(warm)
@@ -383,11 +380,9 @@ class VoicePipeline:
                 self._commit(turn)
             elif held is not None and held[0] == event.segment and held[1] == self._version:
                 self._start_turn(held[2], event.segment, held[1], commit=True)
-            elif (
-                self._bargein is not None and self._bargein["segment"] == event.segment and not self._checking
-            ):
+            elif self._bargein is not None and self._bargein["segment"] == event.segment:
                 # no transcript with words for this segment (yet): if none comes, it was noise
-                self._spawn(self._settle_noise(event.segment, self._version))
+                self._spawn(self._settle_noise(event.segment))
 
     def detector_segment(self) -> int:
         return self.detector._count
@@ -409,12 +404,12 @@ class VoicePipeline:
         finally:
             self._checking = False
 
-    async def _settle_noise(self, segment: int, version: int) -> None:
+    async def _settle_noise(self, segment: int) -> None:
         while self._checking or self._stt_inflight:  # let pending transcriptions land first
             await asyncio.sleep(0.02)
         b = self._bargein
-        if b is not None and b["segment"] == segment and not b["confirmed"] and self._version == version:
-            self._resume_after_noise()
+        if b is not None and b["segment"] == segment and not b["confirmed"]:
+            self._resume_after_noise()  # the segment is over and nothing in it had words
 
     def _has_words(self, transcript: Transcript, *, interrupting: bool = False) -> bool:
         text = transcript.text
@@ -698,7 +693,9 @@ class VoicePipeline:
         """Choose and gate an action; False when the words ask for none (then they are answered)."""
         record = turn.record
         assert self.gate is not None
-        backends = await anyio.to_thread.run_sync(lambda: self.assistant.backends)
+        backends = self.tool_backends
+        if not backends:
+            backends = await anyio.to_thread.run_sync(lambda: self.assistant.backends)
         try:
             call = await achoose_tool_call(backends, record.transcript, self.tools)
         except GrokAssistError as exc:
