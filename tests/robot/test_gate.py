@@ -96,6 +96,13 @@ def test_arguments_must_be_what_the_owner_said() -> None:
     assert decision.rule == "not_requested"
     decision, _ = ask(gate, "hand_over", {"object": "wallet"}, "Bring me the remote.")
     assert decision.rule == "not_requested"
+    # every word of it, not just one ("point" is in "point to the dock")
+    decision, _ = ask(gate, "point_to", {"target": "point to point"}, "Point to the charging dock.")
+    assert decision.verdict == "allow"  # all its words were said
+    decision, _ = ask(gate, "point_to", {"target": "dock window"}, "Point to the charging dock.")
+    assert decision.rule == "not_requested" and "window" in decision.reason
+    decision, _ = ask(gate, "point_to", {"target": "point_to_point_to"}, "Point to the charging dock.")
+    assert decision.rule == "invalid_arguments"
 
 
 @pytest.mark.parametrize(
