@@ -120,3 +120,24 @@ def test_espeak_fallback_speaks_in_its_own_process() -> None:
     seconds = len(pcm) / 2 / tts.sample_rate
     assert 1.0 < seconds < 6.0
     assert asyncio.run(tts.synthesize("  ")) == b""
+
+
+def test_robot_package_is_lazy_and_its_all_sorted() -> None:
+    import subprocess
+    import sys
+
+    import grokassist.robot as robot
+
+    assert robot.__all__ == sorted(robot.__all__)
+    for name in robot.__all__:
+        assert getattr(robot, name) is not None, name
+    code = (
+        "import sys, grokassist.robot; "
+        "print(','.join(m for m in ('paho', 'faster_whisper', 'piper') if m in sys.modules))"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == ""
+    )

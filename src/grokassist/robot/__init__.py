@@ -16,7 +16,6 @@ from typing import Any
 
 __all__ = [
     "ACTIONS",
-    "OPTIMUS_RULES",
     "ActionRequest",
     "ApprovedAction",
     "AuditLog",
@@ -26,6 +25,7 @@ __all__ = [
     "MemoryOutput",
     "MicrophoneSource",
     "MqttLink",
+    "OPTIMUS_RULES",
     "PipelineOptions",
     "PiperTTS",
     "RobotAssistant",
