@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "ACTIONS",
+    "OPTIMUS_RULES",
     "ActionRequest",
     "ApprovedAction",
     "AuditLog",
@@ -25,7 +26,6 @@ __all__ = [
     "MemoryOutput",
     "MicrophoneSource",
     "MqttLink",
-    "OPTIMUS_RULES",
     "PipelineOptions",
     "PiperTTS",
     "RobotAssistant",
