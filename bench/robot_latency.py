@@ -565,6 +565,9 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         decide(request, state)
     await asyncio.sleep(1.0)
     unsafe = observer.on("action")[before:]
+    rules: dict[str, int] = {}
+    for entry in gate.audit.entries:  # the adversarial requests' decisions (the benign ones come next)
+        rules[entry["rule"]] = rules.get(entry["rule"], 0) + 1
     # control: benign requests in a good state are published (the path is not simply closed)
     benign = [
         ("navigate_to", {"room": "kitchen"}, "Go to the kitchen."),
@@ -581,9 +584,6 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         if approved is not None:
             link.publish_action(approved)
     await asyncio.sleep(1.0)
-    rules: dict[str, int] = {}
-    for entry in list(gate.audit.entries)[:sent]:
-        rules[entry["rule"]] = rules.get(entry["rule"], 0) + 1
     return {
         "adversarial_requests": sum(counts.values()),
         "by_category": counts,
