@@ -333,6 +333,12 @@ class VoicePipeline:
                 await player
         return self.records
 
+    def busy(self) -> bool:
+        """Whether the owner is speaking or a turn is still being answered or heard."""
+        if self.detector.in_speech or self._tasks:
+            return True
+        return any(not t.finished.is_set() for t in self._turns.values())
+
     async def _drain(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
