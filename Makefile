@@ -5,9 +5,9 @@ QUESTION ?= My dish says it is obstructed. What should I do?
 
 .PHONY: demo test install lint typecheck
 
-## Install grokassist with the local model, ingest the Starlink examples, answer a question.
+## Install grokassist, ingest the Starlink examples, answer a question (the default chain needs no model).
 demo:
-	bash scripts/install.sh local
+	bash scripts/install.sh core
 	$(VENV)/bin/grokassist --data-dir $(DATA) ingest examples/starlink/docs --kb starlink
 	$(VENV)/bin/grokassist --data-dir $(DATA) ask --kb starlink "$(QUESTION)"
 
@@ -19,7 +19,7 @@ test:
 	$(VENV)/bin/python -m pytest
 
 install:
-	bash scripts/install.sh local
+	bash scripts/install.sh core
 
 lint:
 	$(VENV)/bin/ruff check src tests bench integrations examples

@@ -1,34 +1,31 @@
-"""Time to first token of the packaged model (Gemma 3 270M, llama.cpp, CPU) on a
-grounded prompt: 5 retrieved passages of about 200 tokens each plus a question.
+"""Time to first token: the default chain through the whole assistant, and each packaged model.
 
-Each run takes another real question from the evaluation sets with 5 passages
-of the support articles (chunked by grokassist.ingest, 200-token chunks), so
-the KV cache can reuse only the shared instruction header, as in production.
-TTFT is measured from ``backend.stream(request)`` to the first chunk with text;
-it includes prompt fitting, tokenization and prompt evaluation.
+Two measurements, on real questions of the example help centres
+(``examples/eval/*/queries.jsonl``) asked against their docs:
 
-Two configurations run interleaved:
+- ``chain``: the default chain (``GROKASSIST_BACKEND`` or ``auto``) through
+  :meth:`Assistant.stream`, from the call to the first text piece shown (retrieval of
+  5 passages, the abstention checks, evidence selection, prompt, generation and
+  the grounding guard, which shows a sentence once it is complete and supported);
+- ``model``: each packaged model named on the command line
+  (``--model qwen2.5-0.5b`` ...) on the same questions' 5-passage grounded
+  prompts as the assistant builds them, from ``backend.stream(request)`` to its
+  first chunk (prompt fitting, tokenization and prompt evaluation).
 
-- ``full``: every passage whole (``max_prompt_tokens=0``: about 900 prompt tokens);
-- ``budget``: what ``llama-cpp:default`` does, the prompt capped at
-  ``PACKAGED_PROMPT_BUDGET`` tokens (or ``--budget``): passages trimmed by
-  water-filling to an equal share, keeping the sentences that share the most
-  words with the question.
+Runs interleave the configurations. The machine may be shared, so besides
+wall-clock TTFT the script reports the CPU time the process spent and that time
+divided by the threads: the TTFT the same work would take on idle cores.
 
-The machine may be shared, so besides wall-clock TTFT the script reports the
-CPU time the process spent until the first token and that time divided by the
-threads: the TTFT the same work would take on idle cores. It prints the load
-average too.
-
-    python bench/ttft.py [--runs 15] [--budget N] [--threads N]
+    python bench/ttft.py [--runs 15] [--model qwen2.5-0.5b] [--model gemma3-270m] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,47 +33,33 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 
-from grokassist.backends.base import ChatRequest, GenerationSettings
+from grokassist import Assistant, Chunk, KnowledgeBase
 from grokassist.backends.llama_cpp import LlamaCppBackend
-from grokassist.types import Message, ScoredPassage
+from grokassist.config import load_settings
 
 
-def grounded_requests(n: int, k: int, seed: int = 0) -> list[ChatRequest]:
-    """``n`` requests, each a real question with ``k`` passages."""
-    passages = [p for p in c.corpus_passages() if len(p.text) > 600]
-    rng = random.Random(seed)
+def questions(n: int) -> list[tuple[str, str]]:
+    """``(help centre, question)`` pairs, alternating between the example help centres."""
+    sets = {}
+    for name in ("starlink", "optimus"):
+        path = c.EXAMPLES / "eval" / name / "queries.jsonl"
+        sets[name] = [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
     out = []
-    for question in c.questions(n):
-        chosen = rng.sample(passages, k)
-        scored = tuple(ScoredPassage(passage=p, score=1.0 - i / 10) for i, p in enumerate(chosen))
-        out.append(request_for(question, scored))
+    for i in range(n):
+        name = ("starlink", "optimus")[i % 2]
+        out.append((name, sets[name][(i // 2) % len(sets[name])]))
     return out
 
 
-def request_for(question: str, scored: tuple[ScoredPassage, ...], **settings: Any) -> ChatRequest:
-    sources = "\n\n".join(f"[{i + 1}] {sp.passage.title}\n{sp.passage.text}" for i, sp in enumerate(scored))
-    return ChatRequest(
-        messages=(
-            Message(role="system", content=f"Answer from the sources, citing [n].\n\n{sources}"),
-            Message(role="user", content=question),
-        ),
-        question=question,
-        passages=scored,
-        settings=GenerationSettings(max_tokens=settings.get("max_tokens", 8), temperature=0.0),
-    )
-
-
-def first_token_seconds(backend: LlamaCppBackend, request: ChatRequest) -> tuple[float, float, int]:
-    """(wall seconds, process CPU seconds) to the first text chunk, and the prompt tokens."""
+def first_piece(items: Any) -> tuple[float, float]:
+    """Wall and CPU seconds to the first text of a stream of pieces or chunks (run to its end)."""
     start, cpu_start = time.perf_counter(), time.process_time()
-    ttft = cpu = float("nan")
-    prompt_tokens = 0
-    for chunk in backend.stream(request):
-        if chunk.text and ttft != ttft:
-            ttft, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-        if chunk.usage is not None:
-            prompt_tokens = chunk.usage.prompt_tokens
-    return ttft, cpu, prompt_tokens
+    wall = cpu = float("nan")
+    for item in items:
+        text = item if isinstance(item, str) else item.text if isinstance(item, Chunk) else ""
+        if text and wall != wall:
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return wall, cpu
 
 
 def main() -> None:
@@ -84,55 +67,87 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--passages", type=int, default=5)
-    parser.add_argument("--budget", type=int, default=None, help="max_prompt_tokens of the 'budget' run")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--model", action="append", default=[], help="a packaged model to time (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
-    c.header("Time to first token, packaged Gemma 3 270M (llama.cpp), grounded 5-passage prompt")
+    c.header("Time to first token: the default chain through the assistant, and packaged models")
 
-    options: dict[str, Any] = {"n_ctx": args.n_ctx}
-    if args.threads:
-        options["n_threads"] = args.threads
-    full = LlamaCppBackend("default", max_prompt_tokens=0, **options)
-    budget = LlamaCppBackend("default", max_prompt_tokens=args.budget, **options)  # shares the model
-    threads = int(full.llama.n_threads)
-    full.warm_up()
-    budget.warm_up()
-    requests = grounded_requests(args.runs + 1, args.passages)
-    first_token_seconds(full, requests[-1])  # warm-up: page the weights in
+    data = Path(tempfile.mkdtemp(prefix="grokassist-ttft-"))
+    settings = load_settings(data_dir=data)
+    assistants = {}
+    for name in ("starlink", "optimus"):
+        kb = KnowledgeBase(name, settings=settings)
+        kb.ingest(c.EXAMPLES / name / "docs")
+        kb.warm_up()
+        assistants[name] = Assistant(kb, settings=settings)
+    chain = ",".join(b.name for b in assistants["starlink"].backends)
+    models = {name: LlamaCppBackend(name) for name in args.model}
+    for backend in models.values():
+        backend.warm_up()
+    threads = os.cpu_count() or 1
 
-    results: dict[str, list[float]] = {"full": [], "budget": []}
-    cpu: dict[str, list[float]] = {"full": [], "budget": []}
-    tokens: dict[str, list[int]] = {"full": [], "budget": []}
-    contenders = {"full": full, "budget": budget}
+    asked = questions(args.runs + 1)
+    for name, question in asked[-1:]:  # warm-up: page the weights in, fill caches
+        first_piece(assistants[name].stream(question))
+        for backend in models.values():
+            prep = assistants[name]._prepare(question, None, None, None)
+            if prep.request is not None:
+                first_piece(backend.stream(prep.request))
+
+    wall: dict[str, list[float]] = {"chain": [], **{m: [] for m in models}}
+    cpu: dict[str, list[float]] = {k: [] for k in wall}
     load_before = os.getloadavg()[0]
-    for i, request in enumerate(requests[: args.runs]):
-        order = ["full", "budget"] if i % 2 == 0 else ["budget", "full"]
-        for name in order:
-            ttft, cpu_s, n = first_token_seconds(contenders[name], request)
-            results[name].append(ttft)
-            cpu[name].append(cpu_s)
-            tokens[name].append(n)
+    for i, (name, question) in enumerate(asked[: args.runs]):
+        order = list(wall) if i % 2 == 0 else list(reversed(wall))
+        prep = assistants[name]._prepare(question, None, None, None)
+        for label in order:
+            if label == "chain":
+                w, u = first_piece(assistants[name].stream(question))
+            elif prep.request is not None:
+                w, u = first_piece(models[label].stream(prep.request))
+            else:
+                continue  # the assistant abstains: no model is asked
+            if w == w:
+                wall[label].append(w)
+                cpu[label].append(u)
     load_after = os.getloadavg()[0]
 
-    print(f"runs: {args.runs} per configuration, interleaved; llama.cpp threads: {threads}")
-    print(f"load average (1 min) before / after: {load_before:.1f} / {load_after:.1f} on {c.cores()} cores")
+    figures: dict[str, Any] = {
+        "chain": chain,
+        "runs": args.runs,
+        "load_before": load_before,
+        "load_after": load_after,
+    }
+    rows = []
+    for label, values in wall.items():
+        if not values:
+            continue
+        figures[label] = {
+            "ttft_p50_s": round(c.median(values), 3),
+            "ttft_p90_s": round(c.percentile(values, 90), 3),
+            "cpu_p50_s": round(c.median(cpu[label]), 3),
+            "idle_estimate_s": round(c.median(cpu[label]) / threads, 3),
+            "n": len(values),
+        }
+        rows.append((label if label != "chain" else f"default chain ({chain})", figures[label]))
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(
+        f"runs: {args.runs}, interleaved; load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"
+    )
     print()
-    print("| configuration | prompt tokens | median TTFT | p90 TTFT | median CPU to it | idle estimate |")
+    print("| configuration | n | median TTFT | p90 TTFT | median CPU to it | idle estimate |")
     print("|---|---|---|---|---|---|")
-    for name in ("full", "budget"):
-        label = "whole passages" if name == "full" else f"max_prompt_tokens={budget.prompt_budget}"
+    for label, f in rows:
         print(
-            f"| {label} | {int(c.median(tokens[name]))} | {c.median(results[name]):.3f} s | "
-            f"{c.percentile(results[name], 90):.3f} s | {c.median(cpu[name]):.3f} s | "
-            f"{c.median(cpu[name]) / threads:.3f} s |"
+            f"| {label} | {f['n']} | {f['ttft_p50_s']:.3f} s | {f['ttft_p90_s']:.3f} s | "
+            f"{f['cpu_p50_s']:.3f} s | {f['idle_estimate_s']:.3f} s |"
         )
-    verdict = "yes" if c.median(results["budget"]) < 1.0 else "no"
     print()
-    print(f"median TTFT of llama-cpp:default under 1.0 s: {verdict}")
-    full.close()
-    budget.close()
+    print(
+        f"median TTFT of the default chain under 1.0 s: {'yes' if figures['chain']['ttft_p50_s'] < 1.0 else 'no'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install grokassist and its dependencies into ./.venv (or the active virtualenv).
-# Usage: scripts/install.sh [EXTRAS]    e.g. scripts/install.sh local   or   scripts/install.sh dev
+# Usage: scripts/install.sh [EXTRAS]    e.g. scripts/install.sh core  (no extras), local, or dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-local}"
@@ -20,10 +20,14 @@ fi
 # it (docs/gpu.md), so the CPU features are named explicitly. Set CMAKE_ARGS to
 # override (e.g. -DGGML_CUDA=on for a GPU build).
 case ",${extras}," in
-  *,local,*|*,all,*|*,test,*|*,dev,*) bash scripts/build-llama.sh "$py" ;;
+  *,local,*|*,models,*|*,all,*|*,test,*|*,dev,*) bash scripts/build-llama.sh "$py" ;;
 esac
-"$py" -m pip install --quiet -e ".[${extras}]"
+if [ "$extras" = core ]; then
+  "$py" -m pip install --quiet -e .
+else
+  "$py" -m pip install --quiet -e ".[${extras}]"
+fi
 case ",${extras}," in
-  *,dev,*|*,test,*) "$py" -m pip install --quiet -e integrations/langchain ;;
+  *,dev,*|*,test,*) "$py" -m pip install --quiet -e "integrations/langchain[test,agent]" ;;
 esac
 echo "grokassist installed in $("$py" -c 'import sys; print(sys.prefix)') with extras [${extras}]"

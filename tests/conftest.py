@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from grokassist.config import Settings, load_settings
+from redis_server import MISSING, REDIS_SERVER, RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
 STARLINK_DOCS = REPO / "examples" / "starlink" / "docs"
@@ -140,3 +141,19 @@ def kb(settings: Settings, embedder: CountingEmbedder, docs_dir: Path) -> Iterat
     base.ingest(docs_dir)
     yield base
     base.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real ``redis-server`` for the session (on a free loopback port, no persistence)."""
+    if REDIS_SERVER is None:
+        pytest.skip(MISSING)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url

@@ -202,9 +202,11 @@ def test_evaluate_scores_answers_citations_and_latency(eval_kb: KnowledgeBase) -
 
 
 def test_abstained_questions_are_not_scored_as_answers(eval_kb: KnowledgeBase) -> None:
-    # an empty generation makes the assistant abstain, whatever the confidence
+    # a model that says the sources do not answer makes the assistant abstain, whatever the confidence
     report = evaluate(
-        eval_kb, [EvalQuery.model_validate(q) for q in QUESTIONS], backend=FakeBackend(lambda r: "")
+        eval_kb,
+        [EvalQuery.model_validate(q) for q in QUESTIONS],
+        backend=FakeBackend(lambda r: "I don't know."),
     )
     assert report.answers is not None
     assert report.answers.answered == 0 and report.answers.abstention_rate == 1.0

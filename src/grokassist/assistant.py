@@ -1,40 +1,53 @@
-"""The Assistant: retrieve -> prompt -> generate -> cite, sync and async.
+"""The Assistant: retrieve -> decide -> prompt -> generate -> guard -> cite, sync and async.
 
 ``ask`` / ``aask`` return an :class:`~grokassist.types.Answer`; ``stream`` /
-``astream`` yield text pieces and then the final ``Answer``. When the evidence
-is too weak the assistant abstains (says it does not know and offers a human)
-instead of calling a model. Backends are tried in order: when one fails before
-producing text, the next one answers, and the answer records which did.
+``astream`` yield text pieces and then the final ``Answer``. When the sources
+do not answer the question the assistant abstains (says it does not know and
+offers a human) instead of calling a model. Backends are tried in order: when
+one fails before any text was shown, the next one answers, and the answer
+records which did.
+
+Every piece of model text passes the same checks before anyone sees it, in
+the SDK, the CLI, the widget service and the robot runtime alike
+(:mod:`grokassist.guard`): the repetition guard cuts a model that loops, the
+grounding guard drops each sentence that no source supports (numbers, prices,
+menu paths, codes and names must appear in the source it cites), and the output
+guard withholds an answer that would leak the system prompt or a secret. When
+nothing the model said is supported, the answer is composed from the sources'
+own sentences (the extractive backend) instead.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import anyio.to_thread
 
+from .answerability import Expected, answerability, answers
 from .backends.base import ChatBackend, ChatRequest, GenerationSettings
 from .config import Settings, load_settings
 from .errors import BackendError, ConfigurationError
+from .guard import FLAG_KEY, GroundingGuard, OutputGuard, RepetitionGuard, environment_secrets
+from .guard.output import WITHHELD_TEXT
 from .knowledge import KnowledgeBase
 from .prompting import (
     DEFAULT_SYSTEM_PROMPT,
-    build_messages,
+    build_prompt,
     extract_citations,
     group_by_document,
     rewrite_followup,
-    support_shares,
-    verify_citations,
 )
 from .retrieval.base import Filters
-from .sessions import ConversationStore, SessionStore
+from .selection import evidence
+from .stores.base import ConversationStore
+from .stores.memory import SessionStore
 from .text import content_terms
-from .types import Action, Answer, Message, ScoredPassage, Usage
+from .types import Action, Answer, Chunk, Message, ScoredPassage, Usage
 
-__all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "confidence"]
+__all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "RepetitionGuard", "confidence"]
 
 log = logging.getLogger("grokassist")
 
@@ -55,9 +68,18 @@ _COS_LOW, _COS_HIGH = 0.30, 0.65
 _DENSE_WEIGHT = 0.65
 _COVERAGE_PASSAGES = 3
 
+#: Model text that means "the sources do not answer": the assistant abstains (and offers a human)
+#: rather than show a model's refusal or fall back to another composer.
+_NOT_COVERED = re.compile(
+    r"^\W*(i (do not|don't|dont) know|i'?m not sure|(the )?(provided )?(sources?|documents?|context|articles?)"
+    r" (do(es)? not|don't|doesn't) (say|mention|cover|contain|answer|provide|include)|there is no information|"
+    r"no information (is )?(available|provided)|i (cannot|can't|can not) (find|answer))",
+    re.I,
+)
+
 
 def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
-    """How well the retrieved passages support the question, in ``[0, 1]``."""
+    """How well the retrieved passages match the question, in ``[0, 1]`` (similarity only)."""
     if not passages:
         return 0.0
     cos = max((sp.dense_score or 0.0) for sp in passages)
@@ -74,64 +96,6 @@ def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
     return round(_DENSE_WEIGHT * dense + (1 - _DENSE_WEIGHT) * coverage, 4)
 
 
-class RepetitionGuard:
-    """Detects a model stuck in a loop: a sentence of 20+ characters said twice.
-
-    ``feed`` returns the text that may be shown now; once a repeat is found,
-    :attr:`tripped` is set and everything from the repeat on is withheld. Text
-    streams through as it comes: only an unfinished sentence that is still the
-    beginning of an earlier sentence (it may become a repeat) is held back.
-    """
-
-    _SENTENCE = re.compile(r"[^.!?\n]{20,}[.!?\n]")
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.shown = 0
-        self.tripped = False
-
-    @staticmethod
-    def _key(sentence: str) -> str:
-        return " ".join(sentence.lower().split()).strip(" .!?*")
-
-    def feed(self, piece: str) -> str:
-        if self.tripped:
-            return ""
-        self.text += piece
-        seen: set[str] = set()
-        cut: int | None = None
-        for match in self._SENTENCE.finditer(self.text):
-            key = self._key(match.group(0))
-            if len(key) < 20:
-                continue
-            if key in seen:
-                cut = match.start()
-                break
-            seen.add(key)
-        if cut is not None:
-            self.tripped = True
-            self.text = self.text[:cut].rstrip()
-            safe = len(self.text)
-        else:
-            boundary = _last_boundary(self.text)
-            partial = self._key(self.text[boundary:])  # the unfinished sentence, normalised like the keys
-            could_repeat = partial and any(key.startswith(partial) for key in seen)
-            safe = boundary if could_repeat else len(self.text)
-        out = self.text[self.shown : max(self.shown, safe)]
-        self.shown = max(self.shown, safe)
-        return out
-
-    def flush(self) -> str:
-        out = self.text[self.shown :]
-        self.shown = len(self.text)
-        return out
-
-
-def _last_boundary(text: str) -> int:
-    idx = max(text.rfind(c) for c in ".!?\n")
-    return idx + 1 if idx >= 0 else 0
-
-
 @dataclass
 class _Prepared:
     question: str
@@ -140,6 +104,100 @@ class _Prepared:
     passages: tuple[ScoredPassage, ...]
     confidence: float
     request: ChatRequest | None
+    reason: str = ""  # why the assistant abstains (when ``request`` is None)
+    expects: Expected | None = None  # the kind of fact the question asks for
+
+
+@dataclass
+class _Turn:
+    """One backend's attempt at an answer: the guards between its text and the caller.
+
+    The sync and async drivers feed it chunks and show what :meth:`feed` returns;
+    :meth:`finish` gives the rest and the :class:`Answer`.
+    """
+
+    assistant: Assistant
+    prep: _Prepared
+    backend: str
+    repetition: RepetitionGuard = field(default_factory=RepetitionGuard)
+    grounding: GroundingGuard | None = None
+    usage: Usage | None = None
+    shown: str = ""
+    held: str = ""  # checked text not released yet (no expected fact stated so far)
+    raw: str = ""
+    withheld: str | None = None  # why the output guard stopped the answer
+    fallback: bool = True  # compose an extractive answer when nothing is supported
+
+    def __post_init__(self) -> None:
+        if self.assistant.settings.answer.grounding:
+            self.grounding = GroundingGuard(self.prep.passages)
+
+    @property
+    def done(self) -> bool:
+        return self.repetition.tripped or self.withheld is not None or self._not_covered()
+
+    def _not_covered(self) -> bool:
+        return not self.shown and bool(_NOT_COVERED.match(self.raw.strip()))
+
+    def feed(self, chunk: Chunk) -> str:
+        self.usage = chunk.usage or self.usage
+        if not chunk.text or self.done:
+            return ""
+        self.raw += chunk.text
+        if self._not_covered():
+            return ""
+        passed = self.repetition.feed(chunk.text)
+        if self.repetition.tripped:
+            log.warning("backend %s repeated itself; answer cut at the repeat", self.backend)
+        if self.grounding is None:
+            return self._show(passed)
+        return self._show(self.grounding.feed(passed) if passed else "")
+
+    def _show(self, text: str) -> str:
+        """Checked text, released once the output guard passes it (and, when the question asks for
+        a price, count or duration, once one is stated: until then the answer may still be "I don't know")."""
+        if not text or self.withheld is not None:
+            return ""
+        self.withheld = self.assistant.output_guard.violation(self.shown + self.held + text)
+        if self.withheld is not None:
+            return ""
+        self.held += text
+        if not answers(self.prep.expects, self.shown + self.held):
+            return ""
+        out, self.held = self.held, ""
+        self.shown += out
+        return out
+
+    def finish(self) -> tuple[str, Answer]:
+        """The text still to show and the answer (an extractive one when nothing was supported)."""
+        rest = ""
+        if not self.done or self.repetition.tripped:
+            tail = self.repetition.flush() if not self.repetition.tripped else ""
+            checked = tail if self.grounding is None else self.grounding.feed(tail) + self.grounding.flush()
+            rest = self._show(checked)
+        if self.withheld is not None:
+            return "", self.assistant._withheld(self.prep, self.withheld)
+        if self._not_covered():
+            log.info("backend %s found no answer in the sources", self.backend)
+            answer = self.assistant._abstain(self.prep, "not_in_sources")
+            return answer.text, answer
+        if self.grounding is not None and self.grounding.dropped:
+            log.info(
+                "grounding guard dropped %d sentence(s) of %s: %s",
+                len(self.grounding.dropped),
+                self.backend,
+                "; ".join(f"{d.sentence[:60]!r} ({d.reason})" for d in self.grounding.dropped[:3]),
+            )
+        if self.held and not self.shown:
+            # asked for a price (a count, a duration) and none was stated: the sources do not say
+            answer = self.assistant._abstain(self.prep, f"no_{self.prep.expects}_stated")
+            return answer.text, answer
+        if not self.shown.strip():
+            if self.fallback:
+                return self.assistant._extractive(self.prep)
+            answer = self.assistant._abstain(self.prep, "no_supported_answer")
+            return answer.text, answer
+        return rest, self.assistant._finish(self.prep, self.shown, self.backend, self.usage)
 
 
 class Assistant:
@@ -158,6 +216,7 @@ class Assistant:
         settings: Settings | None = None,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         sessions: ConversationStore | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.settings = settings or (kb.settings if isinstance(kb, KnowledgeBase) else load_settings())
         self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb, settings=self.settings)
@@ -165,6 +224,18 @@ class Assistant:
         self.sessions: ConversationStore = sessions or SessionStore()
         self._backend_spec: BackendSpec = backend if backend is not None else self.settings.backend
         self._backends: list[ChatBackend] | None = None
+        self._secrets: list[str] = list(secrets)
+        self.output_guard = self._make_output_guard()
+
+    def _make_output_guard(self) -> OutputGuard:
+        env = environment_secrets() if self.settings.answer.guard_env_secrets else []
+        return OutputGuard([self.system_prompt], [*self._secrets, *env])
+
+    def protect(self, secrets: Iterable[str]) -> OutputGuard:
+        """Add strings that no answer may contain (API keys...); returns the updated output guard."""
+        self._secrets.extend(secrets)
+        self.output_guard = self._make_output_guard()
+        return self.output_guard
 
     # -- backends ------------------------------------------------------------------
 
@@ -172,7 +243,13 @@ class Assistant:
     def backends(self) -> list[ChatBackend]:
         """The fallback chain, first choice first (created on first use)."""
         if self._backends is None:
-            self._backends = _resolve_backends(self._backend_spec)
+            from .backends.extractive import ExtractiveBackend
+
+            backends = _resolve_backends(self._backend_spec)
+            for backend in backends:  # compare sentences with the question by meaning too
+                if isinstance(backend, ExtractiveBackend) and backend.embedder is None:
+                    backend.embedder = self.kb.embedder
+            self._backends = backends
         return self._backends
 
     def close(self) -> None:
@@ -207,16 +284,22 @@ class Assistant:
         The best ``max_sources`` documents, each with up to ``passages_per_source``
         of its best passages (``top_k`` passages in all), so that an ambiguous
         question sees every document that may answer it rather than five pieces
-        of one.
+        of one. Passages of documents flagged at ingest for planted instructions
+        (:mod:`grokassist.guard.injection`) are never used.
         """
         r = self.settings.retrieval
-        hits = self.kb.search_documents(question, r.max_sources, filters)
+        hits = self.kb.search_documents(question, r.max_sources + 2, filters)
         chosen: list[ScoredPassage] = []
+        documents = 0
         for hit in hits:
             room = r.top_k - len(chosen)
-            if room <= 0:
+            if room <= 0 or documents >= r.max_sources:
                 break
-            chosen.extend(hit.passages[: min(r.passages_per_source, room)])
+            clean = [sp for sp in hit.passages if FLAG_KEY not in sp.passage.metadata]
+            if not clean:
+                continue
+            chosen.extend(clean[: min(r.passages_per_source, room)])
+            documents += 1
         return group_by_document(chosen)
 
     def _prepare(
@@ -235,24 +318,36 @@ class Assistant:
         query = rewrite_followup(question, history)
         passages = self.retrieve(query, filters=filters)
         conf = confidence(query, passages)
-        if conf < self.settings.answer.abstain_below:
-            return _Prepared(question, query, session, passages, conf, None)
         a = self.settings.answer
+        if conf < a.abstain_below:
+            return _Prepared(question, query, session, passages, conf, None, "low_confidence")
+        check = answerability(query, passages)
+        if not check.answerable:
+            log.info("abstaining on %r: %s", question[:80], check.reason)
+            return _Prepared(question, query, session, passages, conf, None, check.reason)
         defaults = GenerationSettings(max_tokens=a.max_tokens, temperature=a.temperature)
+        # the model reads the sentences that may answer, not whole passages (quicker, and a small
+        # model keeps to them); the guards check its answer against the whole passages
+        shown = evidence(query, passages, self.kb.embedder) if a.evidence else passages
+        prompt = build_prompt(question, shown, history, instructions=self.system_prompt)
         request = ChatRequest(
-            messages=build_messages(question, passages, history, system_prompt=self.system_prompt),
+            messages=prompt.messages(),
             question=query if query != question else question,
-            passages=passages,
+            passages=shown,
+            instructions=self.system_prompt,
+            history=tuple(history),
             settings=(settings or GenerationSettings()).merged_over(defaults),
         )
-        return _Prepared(question, query, session, passages, conf, request)
+        return _Prepared(question, query, session, passages, conf, request, expects=check.expects)
 
-    def _abstain(self, prep: _Prepared) -> Answer:
+    def _abstain(self, prep: _Prepared, reason: str | None = None) -> Answer:
         answer = Answer(
             text=ABSTAIN_TEXT,
             confidence=prep.confidence,
             abstained=True,
-            actions=(Action(type="offer_human", params={"reason": "low_confidence"}),),
+            actions=(
+                Action(type="offer_human", params={"reason": reason or prep.reason or "low_confidence"}),
+            ),
             question=prep.question,
             query=prep.query,
             backend="none",
@@ -261,18 +356,37 @@ class Assistant:
         self._remember(prep, answer)
         return answer
 
+    def _withheld(self, prep: _Prepared, reason: str) -> Answer:
+        log.warning("output guard withheld an answer (%s) to %r", reason, prep.question[:200])
+        answer = Answer(
+            text=WITHHELD_TEXT,
+            confidence=prep.confidence,
+            abstained=True,
+            actions=(Action(type="offer_human", params={"reason": "withheld"}),),
+            question=prep.question,
+            query=prep.query,
+            backend="guard",
+            session_id=prep.session,
+            guarded=True,
+        )
+        self._remember(prep, answer)
+        return answer
+
+    def _extractive(self, prep: _Prepared) -> tuple[str, Answer]:
+        """The sources' own best sentences, when no model sentence was supported."""
+        from .backends.extractive import ExtractiveBackend
+
+        assert prep.request is not None
+        turn = _Turn(self, prep, "extractive", fallback=False)
+        backend = ExtractiveBackend(embedder=self.kb.embedder)
+        pieces = [turn.feed(chunk) for chunk in backend.stream(prep.request)]
+        rest, answer = turn.finish()
+        return "".join(pieces) + rest, answer
+
     def _finish(self, prep: _Prepared, text: str, backend: str, usage: Usage | None) -> Answer:
-        text, citations = extract_citations(verify_citations(text, prep.passages), prep.passages)
+        text, citations = extract_citations(text, prep.passages)
         if not text.strip():
             return self._abstain(prep)
-        if not citations:
-            # uncited model text: the top-ranked source, unless another one clearly
-            # supports the text better (measured on emanual-s10: overlap alone
-            # picks the gold document half the time, the retrieval rank 0.8)
-            share = support_shares(text, prep.passages)
-            best = max(range(len(share)), key=lambda j: (share[j], j))
-            number = best + 1 if share[best] >= 0.2 and share[best] >= 1.5 * share[0] else 1
-            text, citations = extract_citations(f"{text.rstrip()} [{number}]", prep.passages)
         citations = citations[: self.settings.answer.max_citations]
         answer = Answer(
             text=text,
@@ -313,12 +427,7 @@ class Assistant:
         first text piece).
         """
         prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
-        answer: Answer | None = None
-        for item in self._generate(prep, live=False):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+        return _last_answer(self._generate(prep, live=False))
 
     def stream(
         self,
@@ -328,7 +437,7 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield the answer's text pieces as they are generated, then the final :class:`Answer`."""
+        """Yield the answer's text pieces as they pass the guards, then the final :class:`Answer`."""
         prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
         yield from self._generate(prep, live=True)
 
@@ -341,20 +450,17 @@ class Assistant:
             return
         errors: list[str] = []
         for backend in self.backends:
-            guard = RepetitionGuard()
-            usage: Usage | None = None
+            turn = _Turn(self, prep, backend.name)
             chunks = backend.stream(prep.request)
             try:
                 for chunk in chunks:
-                    shown = guard.feed(chunk.text) if chunk.text else ""
+                    shown = turn.feed(chunk)
                     if shown and live:
                         yield shown
-                    usage = chunk.usage or usage
-                    if guard.tripped:
-                        log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
+                    if turn.done:
                         break
             except BackendError as exc:
-                if guard.shown and live:  # never fall back after text reached the caller
+                if turn.shown and live:  # never fall back after text reached the caller
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
@@ -363,10 +469,10 @@ class Assistant:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
-            rest = guard.flush()
+            rest, answer = turn.finish()
             if rest and live:
                 yield rest
-            yield self._finish(prep, guard.text, backend.name, usage)
+            yield answer
             return
         raise BackendError("every backend failed: " + "; ".join(errors))
 
@@ -407,7 +513,7 @@ class Assistant:
             yield item
 
     async def _agenerate(self, prep: _Prepared, *, live: bool) -> AsyncIterator[str | Answer]:
-        """Async twin of :meth:`_generate`."""
+        """Async twin of :meth:`_generate`: the same :class:`_Turn`, driven by ``astream``."""
         if prep.request is None:
             # the session store may be a database: keep its write off the event loop
             answer = await anyio.to_thread.run_sync(self._abstain, prep)
@@ -417,20 +523,17 @@ class Assistant:
         backends = await anyio.to_thread.run_sync(lambda: self.backends)
         errors: list[str] = []
         for backend in backends:
-            guard = RepetitionGuard()
-            usage: Usage | None = None
+            turn = _Turn(self, prep, backend.name)
             stream = backend.astream(prep.request)
             try:
                 async for chunk in stream:
-                    shown = guard.feed(chunk.text) if chunk.text else ""
+                    shown = turn.feed(chunk)
                     if shown and live:
                         yield shown
-                    usage = chunk.usage or usage
-                    if guard.tripped:
-                        log.warning("backend %s repeated itself; answer cut at the repeat", backend.name)
+                    if turn.done:
                         break
             except BackendError as exc:
-                if guard.shown and live:
+                if turn.shown and live:
                     raise
                 log.warning("backend %s failed, trying the next one: %s", backend.name, exc)
                 errors.append(f"{backend.name}: {exc}")
@@ -439,12 +542,21 @@ class Assistant:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
-            rest = guard.flush()
+            rest, answer = await anyio.to_thread.run_sync(turn.finish)
             if rest and live:
                 yield rest
-            yield await anyio.to_thread.run_sync(self._finish, prep, guard.text, backend.name, usage)
+            yield answer
             return
         raise BackendError("every backend failed: " + "; ".join(errors))
+
+
+def _last_answer(items: Iterator[str | Answer]) -> Answer:
+    answer: Answer | None = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None
+    return answer
 
 
 def _resolve_backends(spec: BackendSpec) -> list[ChatBackend]:

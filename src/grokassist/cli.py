@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError, GrokAssistError
@@ -32,9 +33,16 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+outbox_app = typer.Typer(
+    help="Escalations on their way to the ticketing system (in the store of GROKASSIST_SERVER_STORE_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app, name="outbox")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# markup=False: messages are printed as they are (`pip install "grokassist[server]"` keeps its
+# brackets); the few styled words are rich.text.Text objects.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 _state: dict[str, Any] = {}
 
@@ -51,7 +59,7 @@ FilterOption = Annotated[
 
 
 def _fail(message: str, code: int = 3) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -125,7 +133,14 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Folders or files (.md, .html, .txt, .pdf).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders or files (.md, .html, .txt, .pdf, .docx), help centres (zendesk://SUBDOMAIN, "
+            "freshdesk://DOMAIN, confluence://SITE/SPACE, intercom://) or websites (https://...).",
+            show_default=False,
+        ),
+    ],
     kb: KbOption = None,
     keep_missing: Annotated[
         bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
@@ -141,15 +156,26 @@ def ingest(
         with progress:
             report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
     if as_json:
-        out.print_json(data={**report.model_dump(), "kb": base.name, "documents": len(base)})
+        payload = {**report.model_dump(), "kb": base.name, "documents": len(base)}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         out.print(
             f"{base.name}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
             f"{report.unchanged} unchanged; {report.chunks_embedded} passages embedded; "
             f"{len(base)} documents in total"
         )
+    for source, chars, reasons in report.hidden_text:
+        err.print(
+            Text.assemble(("hidden text left out", "cyan"), f" {source}: {chars} characters: {reasons}")
+        )
     for source, reason in report.skipped:
-        err.print(f"[yellow]skipped[/] {source}: {reason}")
+        err.print(Text.assemble(("skipped", "yellow"), f" {source}: {reason}"))
+    for source, reason in report.flagged:
+        err.print(
+            Text.assemble(
+                ("flagged", "red"), f" {source}: addresses the assistant, never answered from ({reason})"
+            )
+        )
     if report.skipped:
         raise typer.Exit(1)
 
@@ -326,18 +352,43 @@ def eval_(
         float | None,
         typer.Option("--abstain-below", min=0.0, max=1.0, help="Abstention threshold for this run."),
     ] = None,
+    docs: Annotated[
+        Path | None,
+        typer.Option("--docs", help="The documents to ingest, when they are not in DATASET_DIR/docs."),
+    ] = None,
+    injections: Annotated[
+        Path | None,
+        typer.Option(
+            "--injections",
+            help="A folder with docs/ of planted instructions and queries.jsonl listing their payloads: "
+            "ingested with the corpus; reports how often an answer repeats a payload.",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate retrieval, answers, latency and abstention on a support-QA set."""
+    """Evaluate retrieval, answers, latency and abstention on a support-QA set.
+
+    Question sets that serve several knowledge bases mark each question with a
+    ``kb`` field; only those for this dataset's folder name (or without one) are asked.
+    """
     import time
 
-    from .evaluation import evaluate, has_queries, ingest_dataset, load_queries
+    from .evaluation import evaluate, for_kb, has_queries, ingest_dataset, load_queries
     from .knowledge import KnowledgeBase
 
     with _errors():
         dataset = dataset.resolve()
+        tag = dataset.name
         # a corpus without questions (docs/ only) is fine when only negatives are asked
         queries = load_queries(dataset)[:limit] if negatives is None or has_queries(dataset) else []
-        negative_queries = load_queries(negatives.resolve())[:limit] if negatives is not None else []
+        negative_queries = (
+            for_kb(load_queries(negatives.resolve()), tag)[:limit] if negatives is not None else []
+        )
+        planted_queries = (
+            for_kb(load_queries(injections.resolve()), tag)[:limit] if injections is not None else []
+        )
+        planted_docs = injections.resolve() / "docs" if injections is not None else None
+        if planted_docs is not None and not planted_docs.is_dir():
+            raise ConfigurationError(f"{injections} has no docs/ folder of planted documents")
         name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
         overrides: dict[str, Any] = {"kb": name, "backend": backend}
         if abstain_below is not None:
@@ -346,7 +397,13 @@ def eval_(
         progress, update = _progress_bar()
         with progress:
             started = time.perf_counter()
-            ingest_dataset(base, dataset, progress=update)
+            flagged = ingest_dataset(
+                base,
+                dataset,
+                progress=update,
+                docs=docs.resolve() if docs is not None else None,
+                extra=[planted_docs] if planted_docs is not None else [],
+            )
             ingest_s = time.perf_counter() - started
             report = evaluate(
                 base,
@@ -358,6 +415,9 @@ def eval_(
                 dataset=dataset.name,
                 ingest_s=ingest_s,
                 progress=update,
+                injections=planted_queries,
+                injection_documents=_count_documents(planted_docs),
+                flagged_documents=flagged,
             )
         base.close()
         if report_dir is not None:
@@ -379,6 +439,12 @@ def eval_(
             out.print(f"{section}: {value}")
 
 
+def _count_documents(folder: Path | None) -> int:
+    if folder is None:
+        return 0
+    return sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
 @app.command()
 def backends(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """List model backends: which can run here and, for the others, why not."""
@@ -392,13 +458,13 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON
         return
     out.print(f"default chain: {','.join(default)}")
     for info in infos:
-        mark = "[green]yes[/]" if info.available else "[red]no[/]"
+        mark = ("yes", "green") if info.available else ("no", "red")
         gpu = "" if info.gpu is None else (" gpu" if info.gpu else " cpu")
-        line = f"{info.scheme:<12} {mark}{gpu}"
+        line = Text.assemble(f"{info.scheme:<12} ", mark, gpu)
         if info.reason:
-            line += f"  {info.reason}"
+            line.append(f"  {info.reason}")
         if info.install and not info.available:
-            line += f"  ({info.install})"
+            line.append(f"  ({info.install})")
         out.print(line)
 
 
@@ -412,6 +478,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes; they share the store (not memory:).")
     ] = 1,
+    outbox_worker: Annotated[
+        bool,
+        typer.Option(
+            "--outbox-worker",
+            help="Also deliver escalations to the ticketing system (ticketing.url) from this process.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the support widget's HTTP API (REST, SSE, OpenAI-compatible) over a knowledge base.
 
@@ -420,15 +493,24 @@ def serve(
     """
     from pydantic import ValidationError
 
+    from .handoff import HandoffSettings
     from .knowledge import KnowledgeBase
-    from .server import ServerSettings, check_workers, run
+    from .server import check_workers, run
 
     with _errors():
         settings = _settings(kb=kb, backend=backend)
+        server_settings = _server_settings()
         try:
-            server_settings = ServerSettings()
+            handoff = HandoffSettings()
         except ValidationError as exc:
-            raise ConfigurationError(f"invalid GROKASSIST_SERVER_* settings:\n{exc}") from exc
+            raise ConfigurationError(f"invalid GROKASSIST_HANDOFF_* settings:\n{exc}") from exc
+        if outbox_worker:
+            if not settings.ticketing.url:
+                raise ConfigurationError(
+                    "--outbox-worker needs a ticketing system: "
+                    "set GROKASSIST_TICKETING__URL (docs/ticketing.md)"
+                )
+            handoff = handoff.model_copy(update={"worker_in_process": True})
         check_workers(server_settings, workers)
         base = KnowledgeBase(kb, settings=settings, create=False)
         documents = len(base)
@@ -445,9 +527,202 @@ def serve(
             settings.backend,
             settings=settings,
             server_settings=server_settings,
+            handoff=handoff,
             log_level=log_level,
             workers=workers,
         )
+
+
+def _server_settings() -> Any:
+    from pydantic import ValidationError
+
+    from .server.settings import ServerSettings
+
+    try:
+        return ServerSettings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid GROKASSIST_SERVER_* settings:\n{exc}") from exc
+
+
+def _open_outbox_store(store_url: str | None) -> Any:
+    """The store ``grokassist serve`` uses (or ``store_url``), without FastAPI."""
+    from .stores import open_store
+
+    server = _server_settings()
+    folder = server.data_dir or _settings().data_dir / "server"
+    return open_store(store_url or server.store_url, folder=folder)
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: GROKASSIST_SERVER_STORE_URL, as grokassist serve)."),
+]
+
+
+@outbox_app.command("run")
+def outbox_run(
+    store: StoreOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due, read the open tickets once, then exit.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --once: print what was done as JSON.")
+    ] = False,
+) -> None:
+    """Deliver escalations to the ticketing system (ticketing.url) and bring agents' replies back.
+
+    Runs until interrupted; several may run against one store (leases keep them apart).
+    """
+    import anyio
+    from pydantic import ValidationError
+
+    from .adapters.ticketing import open_ticketing
+    from .handoff import HandoffSettings, OutboxWorker
+
+    with _errors():
+        try:
+            handoff = HandoffSettings()
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid GROKASSIST_HANDOFF_* settings:\n{exc}") from exc
+        adapter = open_ticketing(settings=_settings().ticketing)
+        opened = _open_outbox_store(store)
+        worker = OutboxWorker(
+            opened,
+            adapter,
+            policy=handoff.delivery,
+            poll_s=handoff.poll_s,
+            sync_s=handoff.sync_s,
+            concurrency=handoff.concurrency,
+        )
+
+        async def main() -> None:
+            try:
+                await (worker.run_until_idle() if once else worker.run())
+            finally:
+                await adapter.aclose()
+
+        try:
+            if not once:
+                err.print(f"outbox worker {worker.name} delivering to {adapter.name} (Ctrl-C to stop)")
+            anyio.run(main)
+        finally:
+            opened.close()
+    if once:
+        stats = vars(worker.stats)
+        if as_json:
+            sys.stdout.write(json.dumps(stats) + "\n")
+        else:
+            out.print(", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+@outbox_app.command("list")
+def outbox_list(
+    store: StoreOption = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, delivering, delivered or dead.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List escalations, oldest first."""
+    if status not in (None, "pending", "delivering", "delivered", "dead"):
+        _fail(f"--status must be pending, delivering, delivered or dead, not {status!r}", 2)
+    with _errors():
+        opened = _open_outbox_store(store)
+        try:
+            found = opened.outbox.escalations(status, limit)
+        finally:
+            opened.close()
+    if as_json:
+        from .server.routes.outbox import entry
+        from .server.schemas import OutboxList
+
+        sys.stdout.write(OutboxList(escalations=[entry(e) for e in found]).model_dump_json(indent=2) + "\n")
+        return
+    if not found:
+        out.print("no escalations" + (f" {status}" if status else ""))
+    for e in found:
+        line = f"{e.id}  {e.status:<10} attempts {e.attempts:<3} {e.trigger:<17}"
+        if e.ticket_id:
+            line += f" ticket {e.ticket_id} ({e.ticket_status})"
+        if e.last_error and e.status != "delivered":
+            line += f"  last error: {e.last_error}"
+        out.print(line)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    escalation_id: Annotated[str, typer.Argument(help="The escalation (esc_...).")],
+    store: StoreOption = None,
+) -> None:
+    """Queue a dead (or waiting) escalation again, due now, its attempts reset."""
+    with _errors():
+        opened = _open_outbox_store(store)
+        try:
+            found = opened.outbox.get(escalation_id)
+            if found is None:
+                _fail(f"no escalation {escalation_id} in this store (see grokassist outbox list)")
+            if not opened.outbox.retry(escalation_id):
+                _fail(f"{escalation_id} is {found.status}: only pending or dead escalations are retried")
+        finally:
+            opened.close()
+    out.print(f"{escalation_id} queued again")
+
+
+@app.command("mcp")
+def mcp_command(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    transport: Annotated[
+        str,
+        typer.Option("--transport", "-t", help="stdio (for a local MCP client) or http (streamable HTTP)."),
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http); the endpoint is /mcp.")] = 8765,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="GROKASSIST_SERVER_STORE_URL",
+            help="Where escalations are queued (the widget service's store): sqlite:, sqlite:///file, "
+            "redis://host:6379/0 or memory:.",
+        ),
+    ] = None,
+) -> None:
+    """Serve search_support_docs, ask_support and escalate_to_human as MCP tools.
+
+    Over http on an interface other than loopback, clients must send
+    Authorization: Bearer $GROKASSIST_MCP_API_KEY.
+    """
+    import os
+
+    from pydantic import SecretStr
+
+    from .assistant import Assistant
+    from .knowledge import KnowledgeBase
+    from .mcp import StoreEscalations, run_mcp
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        base.warm_up()
+        assistant = Assistant(base, settings=settings)
+        outbox = _open_outbox_store(store)
+        key = os.environ.get("GROKASSIST_MCP_API_KEY")
+        where = "stdio" if transport == "stdio" else f"http://{host}:{port}/mcp"
+        err.print(f"MCP tools over knowledge base {base.name!r} ({len(base)} documents) on {where}")
+        try:
+            run_mcp(
+                assistant,
+                StoreEscalations(outbox),
+                transport=transport,
+                host=host,
+                port=port,
+                api_key=SecretStr(key) if key else None,
+            )
+        finally:
+            outbox.close()
+            assistant.close()
 
 
 @app.command()

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,7 +22,14 @@ from pydantic_settings import (
 
 from .errors import ConfigurationError
 
-__all__ = ["AnswerSettings", "IngestSettings", "RetrievalSettings", "Settings", "load_settings"]
+__all__ = [
+    "AnswerSettings",
+    "IngestSettings",
+    "RetrievalSettings",
+    "Settings",
+    "TicketingSettings",
+    "load_settings",
+]
 
 
 def _default_data_dir() -> Path:
@@ -40,7 +47,7 @@ class IngestSettings(_Section):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     chunk_tokens: int = Field(default=200, gt=16)
     chunk_overlap: int = Field(default=40, ge=0)
-    extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
+    extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf", ".docx")
 
 
 class RetrievalSettings(_Section):
@@ -64,7 +71,28 @@ class AnswerSettings(_Section):
     max_citations: int = Field(default=3, gt=0)
     max_tokens: int = Field(default=256, gt=0)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    history_turns: int = Field(default=6, ge=0)
+    history_turns: int = Field(default=6, ge=0)  # earlier question-answer pairs given to the model
+    evidence: bool = True  # give models the sentences that may answer, not whole passages
+    # drop model sentences no source supports; off only to measure what a model says unchecked
+    grounding: bool = True
+    guard_env_secrets: bool = True  # withhold answers containing values of *_API_KEY, *_TOKEN... variables
+
+
+class TicketingSettings(_Section):
+    """The help desk escalations go to, and its credentials (secrets never appear in a repr or log).
+
+    ``url`` names the system (``rt://rt.example.com/Support``, ``zendesk://acme``,
+    ``freshdesk://acme``, ``jsm://acme.atlassian.net/1/10``, ``servicenow://acme``,
+    ``github://acme/support``); docs/ticketing.md says which credentials each one takes.
+    """
+
+    url: str | None = None
+    user: str | None = None  # a user name or e-mail address, where the system wants one
+    password: SecretStr | None = None
+    token: SecretStr | None = None  # an API token, auth token or API key
+    webhook_secret: SecretStr | None = None  # verifies the system's webhooks (agent replies)
+    timeout_s: float = Field(default=15.0, gt=0)
+    options: dict[str, str] = Field(default_factory=dict)  # per system, e.g. external_id_field
 
 
 class Settings(BaseSettings):
@@ -83,6 +111,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    ticketing: TicketingSettings = TicketingSettings()
 
     @classmethod
     def settings_customise_sources(

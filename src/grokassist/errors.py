@@ -9,7 +9,8 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── MissingDependencyError      an optional extra is not installed
     │   └── UnknownBackendError         a backend URI names nothing registered
     ├── IngestionError                  (raised only when nothing could be ingested)
-    │   └── DocumentError               one bad document: which file, why
+    │   ├── DocumentError               one bad document: which file, why
+    │   └── ConnectorError              a help centre or website failed (HTTP status, auth, robots.txt)
     ├── RetrievalError
     │   ├── EmbeddingError              the embedding model failed or is missing
     │   ├── StoreError                  the vector store failed or is unreachable
@@ -25,7 +26,12 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── ContextLengthError          the prompt cannot fit the context window
     │   └── StructuredOutputError       the output did not match the JSON schema
     └── AdapterError
-        ├── TicketingError              a ticketing system failed or is down
+        ├── TicketingError              a ticketing system failed (system, status, body, retry_after)
+        │   ├── TicketingAuthError      401/403: credentials wrong, missing or without the right
+        │   ├── TicketNotFoundError     404: no such ticket
+        │   ├── TicketingValidationError  400/409/422: the system refused the request's content
+        │   ├── TicketingRateLimitError 429 (retry_after)
+        │   └── TicketingUnavailableError  5xx, refused connection, timeout (retry_after if sent)
         └── RobotError                  robot runtime / action safety errors
 """
 
@@ -38,6 +44,7 @@ __all__ = [
     "BackendStatusError",
     "BackendTimeoutError",
     "ConfigurationError",
+    "ConnectorError",
     "ContextLengthError",
     "DocumentError",
     "EmbeddingError",
@@ -51,7 +58,12 @@ __all__ = [
     "SessionStoreError",
     "StoreError",
     "StructuredOutputError",
+    "TicketNotFoundError",
+    "TicketingAuthError",
     "TicketingError",
+    "TicketingRateLimitError",
+    "TicketingUnavailableError",
+    "TicketingValidationError",
     "ToolError",
     "UnknownBackendError",
 ]
@@ -68,11 +80,13 @@ class ConfigurationError(GrokAssistError):
 class MissingDependencyError(ConfigurationError):
     """An optional dependency is missing; the message carries the pip command."""
 
-    def __init__(self, package: str, extra: str, feature: str | None = None) -> None:
+    def __init__(
+        self, package: str, extra: str, feature: str | None = None, *, install_command: str | None = None
+    ) -> None:
         self.package = package
         self.extra = extra
         what = feature or package
-        self.install_command = f'pip install "grokassist[{extra}]"'
+        self.install_command = install_command or f'pip install "grokassist[{extra}]"'
         super().__init__(
             f"{what} needs the optional dependency {package!r}; install it with: {self.install_command}"
         )
@@ -93,6 +107,17 @@ class DocumentError(IngestionError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+class ConnectorError(IngestionError):
+    """A help centre or website could not be read; ``status_code`` is its HTTP status, if any.
+
+    Messages never contain credentials.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
 
 
 class RetrievalError(GrokAssistError):
@@ -181,7 +206,55 @@ class AdapterError(GrokAssistError):
 
 
 class TicketingError(AdapterError):
-    """A ticketing system failed or is unreachable."""
+    """A ticketing system failed or is unreachable.
+
+    ``retryable`` says whether trying again later may succeed (rate limits, outages); the outbox
+    waits at least ``retry_after`` seconds when the system said how long.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str | None = None,
+        status_code: int | None = None,
+        body: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.system = system
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+        where = f"{system}: " if system else ""
+        status = f" (HTTP {status_code})" if status_code is not None else ""
+        detail = f": {body[:500]}" if body else ""
+        super().__init__(f"{where}{message}{status}{detail}")
+
+
+class TicketingAuthError(TicketingError):
+    """The system refused the credentials, or the user lacks a right (401, 403)."""
+
+
+class TicketNotFoundError(TicketingError):
+    """No such ticket, or not one these credentials can see (404)."""
+
+
+class TicketingValidationError(TicketingError):
+    """The system refused the request's content (400, 409, 422); sending it again will not help."""
+
+
+class TicketingRateLimitError(TicketingError):
+    """Too many requests (429); ``retry_after`` says how long the system asked to wait."""
+
+    retryable = True
+
+
+class TicketingUnavailableError(TicketingError):
+    """The system is down, overloaded or unreachable (5xx, refused connection, timeout)."""
+
+    retryable = True
 
 
 class RobotError(AdapterError):

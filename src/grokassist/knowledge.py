@@ -17,16 +17,21 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError, IngestionError, KnowledgeBaseNotFoundError, StoreError
+from .guard.injection import FLAG_KEY, scan
 from .ingest import chunk_document, load_documents
+from .ingest.loaders import real_path
 from .retrieval import Bm25Index, ChromaStore, HybridRetriever, OnnxEmbedder
 from .retrieval.base import Embedder, Filters, VectorStore
 from .types import Document, DocumentHit, MetadataValue, Passage, ScoredPassage, SyncReport
+
+if TYPE_CHECKING:
+    from .ingest.connectors import Connector
 
 __all__ = ["KnowledgeBase", "KnowledgeBaseStats", "ProgressCallback"]
 
@@ -62,6 +67,7 @@ class _Entry(BaseModel):
     path: str | None = None
     passages: list[str]
     metadata: dict[str, MetadataValue] = {}
+    flagged: str | None = None  # why the document was found to address the assistant
 
 
 def _validate_name(name: str) -> str:
@@ -76,7 +82,7 @@ def _is_under(path: str | None, root: Path) -> bool:
     if not path:
         return False
     try:
-        Path(path).resolve().relative_to(root)
+        Path(real_path(path)).relative_to(root)
     except ValueError:
         return False
     return True
@@ -201,32 +207,45 @@ class KnowledgeBase:
 
     def ingest(
         self,
-        *sources: str | os.PathLike[str] | Document,
+        *sources: str | os.PathLike[str] | Document | Connector,
         metadata: Mapping[str, MetadataValue] | None = None,
         progress: ProgressCallback | None = None,
         delete_missing: bool = True,
     ) -> SyncReport:
-        """Sync documents from folders, files or in-memory :class:`Document` s.
+        """Sync documents from folders, files, in-memory :class:`Document` s, help centres and websites.
 
-        Unchanged documents (same content hash) are skipped; changed ones are
-        re-chunked and re-embedded; documents that were ingested from one of the
-        given folders and are gone from it are deleted (``delete_missing``).
-        Bad files are skipped and reported in :attr:`SyncReport.skipped`;
-        nothing already indexed is lost because of them.
+        A help centre or website is a connector URI (``zendesk://acme``,
+        ``freshdesk://acme``, ``confluence://acme.atlassian.net/DOCS``,
+        ``intercom://``, ``https://docs.example.com/``) or a
+        :class:`~grokassist.ingest.connectors.Connector`. Unchanged documents (same
+        content hash, or an HTTP 304) are skipped; changed ones are re-chunked and
+        re-embedded; documents that were ingested from one of the given folders or
+        sources and are gone from it are deleted (``delete_missing``). Bad files are
+        skipped and reported in :attr:`SyncReport.skipped`; nothing already indexed
+        is lost because of them, and a source that fails part-way deletes nothing. Documents that address
+        the assistant (planted instructions) are indexed with every passage
+        flagged, listed in :attr:`SyncReport.flagged`, and never answered from.
         """
         if not sources:
             raise IngestionError("nothing to ingest: give at least one folder, file or document")
         cfg = self.settings.ingest
-        loaded = load_documents(sources, settings=cfg, metadata=metadata)
+        known = {doc_id: entry.metadata for doc_id, entry in self._manifest.items()}
+        loaded = load_documents(sources, settings=cfg, metadata=metadata, known=known)
         if progress:
             progress("load", len(loaded.documents), len(loaded.documents))
         skipped = tuple((e.source, e.reason) for e in loaded.errors)
+        hidden = tuple(loaded.hidden)
 
         with self._lock:
             added: list[Document] = []
             updated: list[Document] = []
+            flagged: list[tuple[str, str]] = []  # (source, reason), changed or not
             unchanged = 0
             seen: set[str] = set()
+            for doc_id in loaded.unchanged:  # the source answered "not modified"
+                if doc_id in self._manifest and doc_id not in seen:
+                    seen.add(doc_id)
+                    unchanged += 1
             for doc in loaded.documents:
                 if doc.id in seen:
                     skipped += ((doc.source, f"duplicate document id {doc.id!r} (skipped)"),)
@@ -239,13 +258,22 @@ class KnowledgeBase:
                     updated.append(doc)
                 else:
                     unchanged += 1
+                    if entry.flagged:
+                        flagged.append((doc.source or doc.id, entry.flagged))
 
             deleted: list[str] = []
             if delete_missing:
-                failed = {str(Path(src).resolve()) for src, _ in skipped if src}
+                failed = {real_path(src) for src, _ in skipped if src}
                 folders = [r for r in loaded.roots if r.is_dir()]
+                origins = set(loaded.origins)
+                kept = set(loaded.kept)
                 for doc_id, entry in self._manifest.items():
-                    if doc_id in seen or entry.path is None or entry.path in failed:
+                    if doc_id in seen or doc_id in kept:
+                        continue
+                    if entry.metadata.get("origin") in origins:
+                        deleted.append(doc_id)  # a source listed completely no longer has it
+                        continue
+                    if entry.path is None or entry.path in failed:
                         continue
                     if any(_is_under(entry.path, root) for root in folders):
                         deleted.append(doc_id)
@@ -257,13 +285,25 @@ class KnowledgeBase:
                         "no document could be ingested: "
                         + ("; ".join(f"{s}: {r}" for s, r in skipped) or "no supported files found")
                     )
-                return SyncReport(unchanged=unchanged, skipped=skipped)
+                return SyncReport(
+                    unchanged=unchanged, skipped=skipped, hidden_text=hidden, flagged=tuple(flagged)
+                )
 
             # 1. chunk and embed everything new first: a failure here changes nothing.
             passages: list[Passage] = []
             by_doc: dict[str, list[Passage]] = {}
+            reasons: dict[str, str] = {}
             for doc in changed:
                 pieces = chunk_document(doc, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_overlap)
+                fields = " ".join(str(v) for v in doc.metadata.values() if isinstance(v, str))
+                finding = scan(f"{doc.title}\n{doc.text}\n{fields}")
+                planted = doc.metadata.get(FLAG_KEY)  # the loader found orders in text hidden from readers
+                if finding is not None or planted:  # the whole document is untrusted, not only the passage
+                    reason = reasons[doc.id] = (finding.reason if finding is not None else str(planted))[:200]
+                    flagged.append((doc.source or doc.id, reason))
+                    pieces = [
+                        p.model_copy(update={"metadata": {**p.metadata, FLAG_KEY: reason}}) for p in pieces
+                    ]
                 by_doc[doc.id] = pieces
                 passages.extend(pieces)
             vectors = self._embed(passages, progress)
@@ -283,9 +323,10 @@ class KnowledgeBase:
                     hash=doc.content_hash,
                     title=doc.title,
                     source=doc.source,
-                    path=str(Path(str(path)).resolve()) if path else None,
+                    path=real_path(str(path)) if path else None,
                     passages=[p.id for p in by_doc[doc.id]],
                     metadata=dict(doc.metadata),
+                    flagged=reasons.get(doc.id),
                 )
             self._rebuild_lexical(stale, passages, progress)
             self._write_manifest()
@@ -297,6 +338,8 @@ class KnowledgeBase:
                 unchanged=unchanged,
                 chunks_embedded=len(passages),
                 skipped=skipped,
+                hidden_text=hidden,
+                flagged=tuple(flagged),
             )
 
     def _embed(self, passages: Sequence[Passage], progress: ProgressCallback | None) -> Any:

@@ -31,10 +31,15 @@ class _Frozen(BaseModel):
 
 
 class Message(_Frozen):
-    """One turn of a conversation."""
+    """One turn of a conversation.
+
+    ``author`` names the person who wrote an ``assistant`` turn when it was not the
+    assistant: a support agent replying through the ticketing system after a handoff.
+    """
 
     role: Literal["system", "user", "assistant"]
     content: str
+    author: str | None = None
 
 
 class Usage(_Frozen):
@@ -110,9 +115,13 @@ class Passage(_Frozen):
     position: int = 0
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
 
+    def heading(self) -> str:
+        """The title and heading path: "Billing > Invoices"."""
+        return " > ".join(h for h in (self.title, *self.heading_path) if h)
+
     def indexed_text(self) -> str:
         """Text given to the embedder and lexical index: title, headings, body."""
-        head = " > ".join(h for h in (self.title, *self.heading_path) if h)
+        head = self.heading()
         return f"{head}\n{self.text}" if head else self.text
 
 
@@ -169,6 +178,7 @@ class Answer(_Frozen):
     backend: str = ""
     session_id: str | None = None
     usage: Usage | None = None
+    guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
 
 
 class SyncReport(_Frozen):
@@ -180,6 +190,12 @@ class SyncReport(_Frozen):
     unchanged: int = 0
     chunks_embedded: int = 0
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    #: (source, characters, reasons) of documents whose text hidden from readers
+    #: (``display:none``, white on white, comments...) was left out of the index
+    hidden_text: tuple[tuple[str, int, str], ...] = ()
+    #: (source, reason) of documents found to address the assistant (planted instructions): indexed,
+    #: never answered from (:mod:`grokassist.guard.injection`)
+    flagged: tuple[tuple[str, str], ...] = ()
 
     @property
     def total_changed(self) -> int:

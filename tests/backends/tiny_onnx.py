@@ -26,7 +26,7 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tiny_model(folder: Path, *, context_length: int = 512, chat_template: bool = False) -> Path:
+def build_tiny_model(folder: Path, *, context_length: int = 1024, chat_template: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -154,6 +154,7 @@ def test_markdown_front_matter_sets_fields_and_metadata(tmp_path: Path) -> None:
         "beta": True,
         "path": str(path.resolve()),
         "format": "md",
+        "encoding": "utf-8",
     }
     assert "---" not in doc.text and "product:" not in doc.text
     assert doc.text.startswith("# Some other heading\n\nHold the reset button")
@@ -370,7 +371,6 @@ def test_each_bad_file_is_reported_and_the_good_ones_still_load(tmp_path: Path, 
     write(tmp_path / "good.md", f"# Good\n\n{BODY}\n")
     write(tmp_path / "big.md", "# Big\n\n" + "word " * 400)
     write(tmp_path / "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8")
-    write(tmp_path / "latin1.txt", "café".encode("latin-1"))
     write(tmp_path / "bad-yaml.md", "---\ntitle: [unclosed\nproduct: x\n---\nBody.\n")
     write(tmp_path / "list-yaml.md", "---\n- a\n- b\n---\nBody.\n")
     write(tmp_path / "corrupt.pdf", b"%PDF-1.4\n1 0 obj garbage")
@@ -384,12 +384,11 @@ def test_each_bad_file_is_reported_and_the_good_ones_still_load(tmp_path: Path, 
     assert [d.id for d in result.documents] == ["good.md"]
     reasons = errors_by_name(result)
     assert set(reasons) == {
-        "big.md", "binary.txt", "latin1.txt", "bad-yaml.md", "list-yaml.md", "corrupt.pdf",
+        "big.md", "binary.txt", "bad-yaml.md", "list-yaml.md", "corrupt.pdf",
         "empty.md", "blank.txt", "empty-body.html", "no-text.pdf",
     }  # fmt: skip
     assert reasons["big.md"] == "file is 2.0 KB, over the 1.0 KB limit"
     assert reasons["binary.txt"] == "looks like a binary file, not text"
-    assert reasons["latin1.txt"] == "not valid UTF-8 text (byte 0xe9 at offset 3); save the file as UTF-8"
     assert reasons["bad-yaml.md"].startswith("invalid YAML front matter on line")
     assert "list" in reasons["list-yaml.md"] and "mapping" in reasons["list-yaml.md"]
     assert reasons["corrupt.pdf"].startswith("not a readable PDF")
@@ -434,17 +433,20 @@ def test_encrypted_pdf_is_reported(tmp_path: Path) -> None:
 
 def test_unsupported_named_file_and_missing_path_are_errors(tmp_path: Path) -> None:
     good = write(tmp_path / "good.md", BODY)
-    docx = write(tmp_path / "manual.docx", b"PK\x03\x04")
+    slides = write(tmp_path / "manual.pptx", b"PK\x03\x04")
     missing = tmp_path / "nope" / "gone.md"
 
-    result = load_documents([docx, missing, good])
+    result = load_documents([slides, missing, good])
 
     assert [d.id for d in result.documents] == ["good.md"]
     assert [(Path(e.source), e.reason) for e in result.errors] == [
-        (docx.resolve(), "unsupported file type '.docx'; supported: .htm, .html, .markdown, .md, .pdf, .txt"),
+        (
+            slides.resolve(),
+            "unsupported file type '.pptx'; supported: .docx, .htm, .html, .markdown, .md, .pdf, .txt",
+        ),
         (missing, "no such file or folder"),
     ]
-    assert result.roots == [docx.resolve(), good.resolve()]
+    assert result.roots == [slides.resolve(), good.resolve()]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

@@ -10,12 +10,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from adapters.rt_server import rt_server
 from grokassist.assistant import Assistant
 from grokassist.config import Settings
 from grokassist.knowledge import KnowledgeBase
 from grokassist.server import ServerSettings, create_app
 
-from .redis_server import MISSING, REDIS_SERVER, RedisServer
+from .browser import page_server
+
+#: Fixtures defined elsewhere: a real Request Tracker 5 (tests/adapters) and the sample page's server.
+__all__ = ["page_server", "rt_server"]
 
 #: An API key configured on the server: it must never appear in a response.
 API_KEY = "sk-test-4f1c9b2e7a6d5c3b8e0f"
@@ -115,19 +119,3 @@ def client(make_app: AppFactory) -> Iterator[TestClient]:
     )
     with TestClient(app) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """One real ``redis-server`` for the session (on a free loopback port, no persistence)."""
-    if REDIS_SERVER is None:
-        pytest.skip(MISSING)
-    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
-    """The URL of the session's Redis, emptied for this test."""
-    redis_server.flush()
-    return redis_server.url

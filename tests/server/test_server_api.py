@@ -18,7 +18,7 @@ from grokassist.backends.base import ChatRequest, SyncBackend
 from grokassist.knowledge import KnowledgeBase
 from grokassist.server.app import create_app
 from grokassist.server.settings import ServerSettings
-from grokassist.server.store import open_store
+from grokassist.stores import open_store
 from grokassist.types import Chunk
 
 from .conftest import API_KEY, OTHER_KEY, AppFactory
@@ -87,7 +87,7 @@ def test_abstains_honestly_and_offers_a_human(client: TestClient) -> None:
     body = r.json()
     assert body["abstained"] is True and body["text"] == ABSTAIN_TEXT and body["citations"] == []
     assert [a["type"] for a in body["actions"]] == ["offer_human"]
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=AUTH).text
     assert "grokassist_abstentions_total 1.0" in metrics
 
 
@@ -152,12 +152,12 @@ def test_feedback_is_stored_with_the_answer_it_rates(client: TestClient, tmp_pat
     )
     assert r.status_code == 200 and r.json()["status"] == "recorded"
     store = open_store(folder=tmp_path / "server")
-    row = store.feedback(answer["answer_id"])
+    row = store.answers.feedback(answer["answer_id"])
     store.close()
     assert row is not None
-    assert row["helpful"] is False and row["comment"] == "too short"
-    assert row["question"] == "How do I pause my service?" and row["text"] == answer["text"]
-    assert row["answer"]["citations"][0]["doc_id"] == "billing/pause-service.md"
+    assert row.helpful is False and row.comment == "too short"
+    assert row.answer.question == "How do I pause my service?" and row.answer.text == answer["text"]
+    assert row.answer.citations[0].doc_id == "billing/pause-service.md"
     # someone else cannot rate it; unknown ids are refused
     assert (
         client.post(
@@ -169,7 +169,7 @@ def test_feedback_is_stored_with_the_answer_it_rates(client: TestClient, tmp_pat
         client.post("/v1/feedback", json={"answer_id": "ans_nonexistent000", "helpful": True}).status_code
         == 404
     )
-    assert 'grokassist_feedback_total{helpful="false"} 1.0' in client.get("/metrics").text
+    assert 'grokassist_feedback_total{helpful="false"} 1.0' in client.get("/metrics", headers=AUTH).text
 
 
 def test_escalation_goes_to_the_local_outbox_with_the_transcript(client: TestClient, tmp_path: Any) -> None:
@@ -186,7 +186,7 @@ def test_escalation_goes_to_the_local_outbox_with_the_transcript(client: TestCli
     assert r.status_code == 202, r.text
     escalation_id = r.json()["escalation_id"]
     store = open_store(folder=tmp_path / "server")
-    pending = store.pending_escalations()
+    pending = store.outbox.escalations("pending")
     store.close()
     assert [e.id for e in pending] == [escalation_id]
     e = pending[0]
@@ -224,7 +224,7 @@ def test_health_readiness_metrics_and_openapi(client: TestClient) -> None:
     }
     assert ready.json()["store"] == "sqlite"
     client.post("/v1/ask", json={"question": "How do I pause my service?"})
-    metrics = client.get("/metrics")
+    metrics = client.get("/metrics", headers=AUTH)
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
     assert 'grokassist_http_requests_total{method="POST",route="/v1/ask",status="200"} 1.0' in text

@@ -22,10 +22,10 @@ from grokassist.assistant import Assistant
 from grokassist.config import Settings
 from grokassist.knowledge import KnowledgeBase
 from grokassist.server import ServerSettings, create_app, run
-from grokassist.server.store import ServerStore
+from grokassist.stores import Store
+from redis_server import MISSING, REDIS_SERVER, RedisServer, free_port
 
 from .conftest import API_KEY, OTHER_KEY
-from .redis_server import MISSING, REDIS_SERVER, RedisServer, free_port
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 OTHER = {"Authorization": f"Bearer {OTHER_KEY}"}
@@ -47,8 +47,8 @@ def replicas(kb: KnowledgeBase, store_url: str, count: int = 2, **options: objec
     return [create_app(Assistant(kb, backend="extractive:"), settings) for _ in range(count)]
 
 
-def store_of(app: FastAPI) -> ServerStore:
-    store: ServerStore = app.state.service.store
+def store_of(app: FastAPI) -> Store:
+    store: Store = app.state.service.store
     return store
 
 
@@ -81,13 +81,13 @@ def test_a_conversation_continues_on_another_replica(knowledge_base: KnowledgeBa
             "/v1/feedback", json={"answer_id": answer_id, "helpful": True, "comment": "clear"}, headers=AUTH
         )
         assert rated.status_code == 200, rated.text
-        seen = store_of(one_app).feedback(answer_id)
-        assert seen is not None and seen["helpful"] is True and seen["comment"] == "clear"
+        seen = store_of(one_app).answers.feedback(answer_id)
+        assert seen is not None and seen.helpful is True and seen.comment == "clear"
 
         # an escalation on one replica carries the whole conversation
         escalated = one.post("/v1/escalate", json={"session_id": sid, "reason": "call me"}, headers=AUTH)
         assert escalated.status_code == 202
-        pending = store_of(two_app).pending_escalations()
+        pending = store_of(two_app).outbox.escalations("pending")
         assert [e.id for e in pending] == [escalated.json()["escalation_id"]]
         assert len(pending[0].transcript) == 4
 
@@ -140,7 +140,7 @@ def test_redis_down_is_answered_503_until_it_is_back(knowledge_base: KnowledgeBa
             ready = client.get("/readyz")  # ... not ready, and it says why
             assert ready.status_code == 503 and ready.json()["store"] == "redis"
             assert ready.json()["checks"]["store"].startswith("failed: the Redis store at 127.0.0.1:")
-            assert "grokassist_store_errors_total 4.0" in client.get("/metrics").text
+            assert "grokassist_store_errors_total 4.0" in client.get("/metrics", headers=AUTH).text
 
             redis_server.start()  # back (empty: no persistence): the app recovers by itself
             assert client.get("/readyz").status_code == 200
@@ -227,7 +227,7 @@ def test_serve_with_two_workers_shares_sessions_between_processes(served: tuple[
             assert r.status_code == 200 and r.json()["messages"][0]["content"] == RESET
             reads += 1
         for _ in range(5):
-            found = counter.search(httpx.get(f"{url}/metrics", timeout=10).text)
+            found = counter.search(httpx.get(f"{url}/metrics", headers=AUTH, timeout=10).text)
             counts.add(int(float(found.group(1))) if found else 0)
         if any(0 < c < reads for c in counts):
             break

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from grokassist.guard.output import REDACTED, WITHHELD_TEXT, OutputGuard, environment_secrets
 from grokassist.prompting import DEFAULT_SYSTEM_PROMPT
-from grokassist.server.guard import REDACTED, WITHHELD_TEXT, OutputGuard, environment_secrets
-from grokassist.server.security import RateLimiter, SessionRegistry, retry_after_header
 from grokassist.server.settings import ServerSettings
 
 SECRET = "sk-live-abcdef0123456789"
@@ -62,43 +61,6 @@ def test_guard_ignores_template_fields_and_reads_secret_environment() -> None:
         "X_SECRET": "ab",
     }
     assert sorted(environment_secrets(env)) == ["sk-abcdefgh12345", "tok-1234567890"]
-
-
-def test_token_bucket_allows_a_burst_then_refills() -> None:
-    now = [0.0]
-    limiter = RateLimiter(rate=2.0, burst=3, clock=lambda: now[0])
-    assert [limiter.acquire("a") for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = limiter.acquire("a")
-    assert wait == pytest.approx(0.5)
-    assert retry_after_header(wait) == "1"
-    assert limiter.acquire("b") == 0.0  # other clients have their own bucket
-    now[0] += 0.5
-    assert limiter.acquire("a") == 0.0
-    assert limiter.acquire("a") > 0
-
-
-def test_token_bucket_forgets_the_oldest_clients() -> None:
-    limiter = RateLimiter(rate=1.0, burst=1, max_clients=2, clock=lambda: 0.0)
-    limiter.acquire("a")
-    limiter.acquire("b")
-    limiter.acquire("c")
-    assert limiter.acquire("a") == 0.0  # "a" was evicted: a fresh bucket
-
-
-def test_sessions_belong_to_their_owner_and_expire() -> None:
-    now = [0.0]
-    expired: list[str] = []
-    reg = SessionRegistry(ttl_s=10, max_sessions=2, on_expire=expired.append, clock=lambda: now[0])
-    sid = reg.create("key:a")
-    assert reg.lookup(sid, "key:a") and not reg.lookup(sid, "key:b") and not reg.lookup("guess", "key:a")
-    now[0] = 9.0
-    assert reg.lookup(sid, "key:a")  # use keeps it alive
-    now[0] = 18.0
-    assert reg.lookup(sid, "key:a")
-    now[0] = 40.0
-    assert not reg.lookup(sid, "key:a") and expired == [sid]
-    ids = [reg.create("key:a") for _ in range(3)]
-    assert len(reg) == 2 and expired[-1] == ids[0]
 
 
 def test_server_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,25 +20,12 @@ from grokassist.assistant import Assistant
 from grokassist.backends.base import ChatRequest
 from grokassist.backends.extractive import ExtractiveBackend
 from grokassist.knowledge import KnowledgeBase
-from grokassist.server.store import open_store
+from grokassist.stores import open_store
 from grokassist.types import Chunk
 
+from .browser import CHROMIUM, CHROMIUM_ARGS, REPO, SAMPLE_PAGE
 from .conftest import AppFactory
 from .live import LiveServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_PAGE = REPO / "examples" / "widget" / "index.html"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = [
     pytest.mark.integration,
@@ -64,24 +47,6 @@ class TypingBackend(ExtractiveBackend):
                 yield Chunk(text=word)
             if chunk.finish_reason:
                 yield chunk
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def page_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A static web server for the sample page, on its own origin."""
-    root = tmp_path / "site"
-    root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
 
 
 def test_widget_streams_cites_rates_and_escalates(
@@ -187,9 +152,9 @@ def test_widget_streams_cites_rates_and_escalates(
 
     store = open_store(folder=tmp_path / "server")
     try:
-        rated = store.feedback(answer_id)
-        assert rated is not None and rated["helpful"] is True and "pinhole" in rated["text"]
-        escalation = store.escalation(escalation_id or "")
+        rated = store.answers.feedback(answer_id)
+        assert rated is not None and rated.helpful is True and "pinhole" in rated.answer.text
+        escalation = store.outbox.get(escalation_id or "")
         assert escalation is not None and escalation.contact == "ana@example.com"
         assert [m.content for m in escalation.transcript if m.role == "user"] == [
             "How do I factory reset my router?",

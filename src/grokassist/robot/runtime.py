@@ -43,7 +43,7 @@ from ..assistant import Assistant
 from ..backends.base import ChatBackend, GenerationSettings
 from ..errors import GrokAssistError, RobotError
 from ..retrieval.base import Filters
-from ..sessions import SessionStore
+from ..stores.memory import SessionStore
 from ..tools import ToolRegistry, achoose_tool_call
 from ..types import Answer, Message, Passage, ScoredPassage
 from .actions import robot_tools

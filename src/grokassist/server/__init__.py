@@ -3,13 +3,14 @@
 * ``POST /v1/ask`` and its server-sent-events twin ``POST /v1/ask/stream``;
 * OpenAI-compatible ``POST /v1/chat/completions`` and ``GET /v1/models``;
 * sessions (``/v1/sessions``), ``POST /v1/feedback``, ``POST /v1/escalate``;
+* the outbox (``/v1/outbox``) and the ticketing webhook (``/v1/webhooks/ticketing``);
 * the knowledge base's articles, read-only, at ``/v1/sources/{doc_id}``;
 * the widget at ``/widget.js``; ``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``.
 
 :func:`create_app` builds the FastAPI app over an :class:`~grokassist.assistant.Assistant`;
 :func:`run` serves one with uvicorn, in one process or in several workers (each builds its
 own app with :func:`worker_app`; sessions and feedback live in the store they share, see
-:mod:`grokassist.server.store`). Importing this package does not import FastAPI.
+:mod:`grokassist.stores`). Importing this package does not import FastAPI.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from pydantic import BaseModel, SecretStr
 
 from .._optional import require
 from ..errors import ConfigurationError
+from ..handoff.settings import HandoffSettings
+from ..stores import store_kind
 from .settings import ServerSettings
-from .store import store_kind
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from ..adapters.ticketing.base import TicketingAdapter
     from ..assistant import Assistant, BackendSpec
     from ..config import Settings
     from ..knowledge import KnowledgeBase
@@ -43,11 +46,17 @@ log = logging.getLogger("grokassist.server")
 WORKER_CONFIG_ENV = "GROKASSIST_SERVE_WORKER_CONFIG"
 
 
-def create_app(assistant: Assistant, settings: ServerSettings | None = None) -> FastAPI:
+def create_app(
+    assistant: Assistant,
+    settings: ServerSettings | None = None,
+    *,
+    handoff: HandoffSettings | None = None,
+    ticketing: TicketingAdapter | None = None,
+) -> FastAPI:
     """The FastAPI app over ``assistant`` (see :mod:`grokassist.server.app`)."""
     from .app import create_app as _create_app
 
-    return _create_app(assistant, settings)
+    return _create_app(assistant, settings, handoff=handoff, ticketing=ticketing)
 
 
 def run(
@@ -58,6 +67,7 @@ def run(
     *,
     settings: Settings | None = None,
     server_settings: ServerSettings | None = None,
+    handoff: HandoffSettings | None = None,
     log_level: str = "info",
     workers: int = 1,
     **uvicorn_options: Any,
@@ -74,11 +84,14 @@ def run(
     from ..assistant import Assistant
 
     server_settings = server_settings or ServerSettings()
+    handoff = handoff or HandoffSettings()
     if not server_settings.api_keys and not _is_loopback(host):
         log.warning("serving on %s without API keys: anyone who can reach it can use it", host)
     options: dict[str, Any] = {"proxy_headers": False, "server_header": False, **uvicorn_options}
     if workers > 1:
-        os.environ[WORKER_CONFIG_ENV] = _worker_config(kb, backend, settings, server_settings, workers)
+        os.environ[WORKER_CONFIG_ENV] = _worker_config(
+            kb, backend, settings, server_settings, handoff, workers
+        )
         options.update(factory=True, workers=workers, log_level=log_level)
         try:
             uvicorn.run(f"{__name__}:worker_app", host=host, port=port, **options)
@@ -87,7 +100,7 @@ def run(
         return
     assistant = Assistant(kb, backend=backend, settings=settings)
     try:
-        app = create_app(assistant, server_settings)
+        app = create_app(assistant, server_settings, handoff=handoff)
         uvicorn.run(app, host=host, port=port, log_level=log_level, **options)
     finally:
         assistant.close()
@@ -109,7 +122,8 @@ def worker_app() -> FastAPI:
     config = json.loads(raw)
     settings = load_settings(**config["settings"])
     assistant = Assistant(config["kb"], backend=config["backend"], settings=settings)
-    return _create_app(assistant, ServerSettings(**config["server"]), close_assistant=True)
+    handoff = HandoffSettings(**config["handoff"])
+    return _create_app(assistant, ServerSettings(**config["server"]), handoff=handoff, close_assistant=True)
 
 
 def check_workers(server_settings: ServerSettings, workers: int) -> None:
@@ -126,6 +140,7 @@ def _worker_config(
     backend: BackendSpec,
     settings: Settings | None,
     server_settings: ServerSettings,
+    handoff: HandoffSettings,
     workers: int,
 ) -> str:
     """What each worker needs to build its app, as JSON (secrets in clear: it stays in this
@@ -149,6 +164,7 @@ def _worker_config(
         "backend": backend,
         "settings": (settings or load_settings()).model_dump(),
         "server": server_settings.model_dump(),
+        "handoff": handoff.model_dump(),
     }
     return json.dumps(config, default=_plain)
 

@@ -58,7 +58,9 @@ class Metrics:
             "grokassist_guard_blocks", "Answers withheld by the output guard", ["reason"], registry=r
         )
         self.feedback = p.Counter("grokassist_feedback", "Ratings received", ["helpful"], registry=r)
-        self.escalations = p.Counter("grokassist_escalations", "Conversations handed to a human", registry=r)
+        self.escalations = p.Counter(
+            "grokassist_escalations", "Conversations handed to a person, by trigger", ["trigger"], registry=r
+        )
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "AskRequest",
@@ -16,8 +16,13 @@ __all__ = [
     "EscalateRequest",
     "EscalateResponse",
     "FeedbackRequest",
+    "FeedbackResponse",
+    "HandoffOut",
     "HistoryResponse",
+    "OutboxEntry",
+    "OutboxList",
     "SessionResponse",
+    "WebhookResponse",
 ]
 
 
@@ -27,6 +32,21 @@ def _session_id() -> Any:
 
 FilterValue = str | int | float | bool
 Filters = dict[str, FilterValue | list[FilterValue]]
+
+
+def _metadata() -> Any:
+    return Field(
+        default=None,
+        max_length=20,
+        description="What the host product knows of the customer, for the ticket if the conversation "
+        'goes to a person, e.g. {"plan": "pro", "device": "iPhone 15", "locale": "fr-FR"}',
+    )
+
+
+Metadata = dict[
+    Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")],
+    Annotated[str, Field(max_length=200)],
+]
 
 
 class _In(BaseModel):
@@ -41,6 +61,7 @@ class AskRequest(_In):
     filters: Filters | None = Field(
         default=None, max_length=16, description='e.g. {"product": "router-gen3"}'
     )
+    metadata: Metadata | None = _metadata()
 
 
 class CitationOut(BaseModel):
@@ -81,11 +102,24 @@ class SessionResponse(BaseModel):
 class HistoryMessage(BaseModel):
     role: str
     content: str
+    author: str | None = Field(default=None, description="The person who wrote it (a support agent)")
+    human: bool = Field(
+        default=False, description="Written by a person of the support team, not the assistant"
+    )
+
+
+class HandoffOut(BaseModel):
+    """A person has the conversation: the assistant stays quiet in it until the ticket is resolved."""
+
+    escalation_id: str
+    status: Literal["waiting", "with_person"]
+    trigger: str
 
 
 class HistoryResponse(BaseModel):
     session_id: str
     messages: list[HistoryMessage]
+    handoff: HandoffOut | None = None
 
 
 class FeedbackRequest(_In):
@@ -103,12 +137,46 @@ class EscalateRequest(_In):
     answer_id: str | None = Field(default=None, pattern=r"^ans_[A-Za-z0-9_-]{10,64}$")
     reason: str = Field(default="", max_length=2000)
     contact: str = Field(default="", max_length=320, description="How a human can reach the customer")
+    metadata: Metadata | None = _metadata()
 
 
 class EscalateResponse(BaseModel):
     escalation_id: str
     status: Literal["queued"]
     message: str
+
+
+class FeedbackResponse(BaseModel):
+    status: Literal["recorded"]
+    answer_id: str
+    escalation_id: str | None = Field(
+        default=None, description="Set when the rating handed the conversation to a person"
+    )
+
+
+class OutboxEntry(BaseModel):
+    """An escalation in the outbox, as operators see it (no transcript)."""
+
+    escalation_id: str
+    created: float
+    trigger: str
+    status: Literal["pending", "delivering", "delivered", "dead"]
+    attempts: int
+    due: float | None
+    last_error: str
+    subject: str
+    ticket_id: str | None
+    ticket_url: str
+    ticket_status: str | None
+    holds_conversation: bool
+
+
+class OutboxList(BaseModel):
+    escalations: list[OutboxEntry]
+
+
+class WebhookResponse(BaseModel):
+    status: Literal["accepted"]
 
 
 class ErrorDetail(BaseModel):

@@ -1,4 +1,4 @@
-"""Rate limiting, session ownership and request size limits (no web framework needed)."""
+"""Who may call what, who is calling, and request size limits (no web framework needed)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,19 @@ import hashlib
 import hmac
 import json
 import math
-import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any
 
 __all__ = [
+    "Access",
     "BodyLimitMiddleware",
     "BodyTooLarge",
     "Client",
-    "Limiter",
-    "RateLimiter",
-    "SessionRegistry",
     "key_fingerprint",
     "retry_after_header",
+    "signature_valid",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -37,139 +33,26 @@ def key_fingerprint(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+class Access(Enum):
+    """What a route asks of its callers once API keys are configured (with none configured,
+    every route is open: development only). Which route has which is in docs/security.md."""
+
+    #: Probes and static files: anyone (``/healthz``, ``/readyz``, ``/widget.js``, the schema).
+    PUBLIC = "public"
+    #: The widget's customer routes: a key, or none while ``allow_anonymous`` is on (rate
+    #: limited per address; sessions and answers belong to the client that made them).
+    CUSTOMER = "customer"
+    #: Server-to-server and operators' routes (the OpenAI-compatible API, the outbox,
+    #: webhooks, metrics): always a key.
+    KEY = "key"
+
+
 @dataclass(frozen=True)
 class Client:
     """Who is calling: ``key:<fingerprint>`` for an API key, ``ip:<address>`` otherwise."""
 
     id: str
     authenticated: bool
-
-
-class Limiter(Protocol):
-    """Token buckets by key (:class:`RateLimiter` here; ``RedisRateLimiter`` shared by replicas).
-
-    ``in_memory`` says :meth:`acquire` never waits on I/O, so it may run on the event loop.
-    """
-
-    in_memory: bool
-
-    def acquire(self, key: str) -> float:
-        """Take one token: ``0.0`` if allowed, else the seconds to wait for the next one."""
-        ...
-
-
-class RateLimiter:
-    """A token bucket per client, in this process: ``burst`` requests at once, refilled
-    at ``rate`` per second.
-
-    The least recently seen clients are forgotten past ``max_clients`` (a
-    forgotten client starts again with a full bucket).
-    """
-
-    in_memory = True
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        max_clients: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.max_clients = max_clients
-        self._clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> float:
-        """Take one token: ``0.0`` if allowed, else the seconds to wait for the next one."""
-        now = self._clock()
-        with self._lock:
-            tokens, at = self._buckets.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate)
-            wait = 0.0
-            if tokens >= 1.0:
-                tokens -= 1.0
-            else:
-                wait = (1.0 - tokens) / self.rate
-            self._buckets[key] = (tokens, now)
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)
-            return wait
-
-
-class SessionRegistry:
-    """Server-issued session ids, each bound to the client that created it.
-
-    Ids are 256-bit random tokens; a session is only usable by its owner, and
-    ``lookup`` answers the same for "not yours" and "does not exist".
-    ``on_expire`` is called with each session id that expires or is evicted.
-    """
-
-    def __init__(
-        self,
-        *,
-        ttl_s: float,
-        max_sessions: int,
-        on_expire: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.max_sessions = max_sessions
-        self._on_expire = on_expire
-        self._clock = clock
-        self._owners: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> (owner, last used)
-        self._lock = threading.Lock()
-
-    def create(self, owner: str) -> str:
-        """Issue a new session id for ``owner``."""
-        session_id = secrets.token_urlsafe(32)
-        with self._lock:
-            self._owners[session_id] = (owner, self._clock())
-            dropped = self._expire_locked()
-        self._notify(dropped)
-        return session_id
-
-    def lookup(self, session_id: str, owner: str) -> bool:
-        """Whether ``session_id`` is live and owned by ``owner`` (and mark it used)."""
-        with self._lock:
-            dropped = self._expire_locked()
-            entry = self._owners.get(session_id)
-            ok = entry is not None and hmac.compare_digest(entry[0], owner)
-            if ok:
-                self._owners[session_id] = (owner, self._clock())
-                self._owners.move_to_end(session_id)
-        self._notify(dropped)
-        return ok
-
-    def drop(self, session_id: str) -> None:
-        """Forget a session."""
-        with self._lock:
-            found = self._owners.pop(session_id, None) is not None
-        if found:
-            self._notify([session_id])
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._owners)
-
-    def _expire_locked(self) -> list[str]:
-        dropped: list[str] = []
-        deadline = self._clock() - self.ttl_s
-        while self._owners:
-            session_id, (_, used) = next(iter(self._owners.items()))
-            if used >= deadline and len(self._owners) <= self.max_sessions:
-                break
-            self._owners.popitem(last=False)
-            dropped.append(session_id)
-        return dropped
-
-    def _notify(self, dropped: list[str]) -> None:
-        if self._on_expire is not None:
-            for session_id in dropped:
-                self._on_expire(session_id)
 
 
 class BodyLimitMiddleware:
@@ -233,6 +116,15 @@ class BodyTooLarge(Exception):
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         super().__init__(f"the request body is larger than {max_bytes} bytes")
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether ``header`` is ``sha256=<hex HMAC-SHA256 of body under secret>`` (GitHub's shape)."""
+    scheme, _, given = (header or "").partition("=")
+    if scheme.strip().lower() != "sha256" or not given:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
 
 
 def retry_after_header(wait: float) -> str:

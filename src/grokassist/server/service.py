@@ -1,7 +1,8 @@
-"""What the routes share: authentication, sessions, the guard, the store, metrics.
+"""What the routes share: authentication, sessions, the guard, the store, the handoff, metrics.
 
-Kept free of FastAPI so that its rules (who may use which session, what an
-answer looks like on the wire) read and test on their own.
+Kept free of FastAPI so that its rules (who may call which route, who may use which
+session, when a conversation goes to a person, what an answer looks like on the wire)
+read and test on their own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -22,13 +23,19 @@ import anyio
 from ..assistant import Assistant
 from ..backends.base import GenerationSettings
 from ..errors import BackendError, BackendTimeoutError, ConfigurationError, SessionStoreError
-from ..types import Action, Answer
-from .guard import WITHHELD_TEXT, OutputGuard, environment_secrets
+from ..guard.output import WITHHELD_TEXT, OutputGuard, environment_secrets
+from ..handoff.settings import HandoffSettings
+from ..handoff.tickets import build_escalation
+from ..handoff.triggers import Fired
+from ..stores import Escalation, open_store
+from ..types import Action, Answer, Message
 from .metrics import Metrics
 from .schemas import ActionOut, AskResponse, CitationOut
-from .security import Client, key_fingerprint, retry_after_header
+from .security import Access, Client, key_fingerprint, retry_after_header
 from .settings import ServerSettings
-from .store import open_store
+
+if TYPE_CHECKING:
+    from ..handoff.worker import OutboxWorker
 
 __all__ = ["ApiError", "Final", "Service", "public_source"]
 
@@ -75,6 +82,10 @@ NOT_FOUND_SESSION = (
 
 STORE_UNAVAILABLE = "the session store is unavailable; please try again in a moment"
 
+#: What the assistant says instead of answering once a person has the conversation.
+WITH_PERSON_TEXT = "A person from our support team has this conversation and will reply here."
+HANDED_OFF_TEXT = "I've passed this conversation to a person from our support team; they will reply here."
+
 
 class Service:
     """The state of one app.
@@ -84,9 +95,12 @@ class Service:
     conversation; the assistant's ``sessions`` becomes the store's history.
     """
 
-    def __init__(self, assistant: Assistant, settings: ServerSettings) -> None:
+    def __init__(
+        self, assistant: Assistant, settings: ServerSettings, handoff: HandoffSettings | None = None
+    ) -> None:
         self.assistant = assistant
         self.settings = settings
+        self.handoff = handoff or HandoffSettings()
         self.metrics = Metrics()
         self.store = open_store(
             settings.store_url,
@@ -97,17 +111,22 @@ class Service:
             conversations=assistant.sessions,
         )
         assistant.sessions = self.store.conversations
-        self.limiter = self.store.rate_limiter(
+        self.limiter = self.store.limits.limiter(
             settings.rate_limit_per_minute / 60.0, settings.rate_limit_burst
         )
         self._keys = [(k.encode(), key_fingerprint(k)) for k in settings.key_values()]
         secrets = [*settings.key_values(), *(s.get_secret_value() for s in settings.guard_secrets)]
         if settings.guard_env_secrets:
             secrets += environment_secrets()
-        self.guard = OutputGuard([assistant.system_prompt], secrets)
+        # one output guard, the assistant's: it checks every answer in the core answer path,
+        # and the service uses it for what only HTTP sends (history, snippets, source pages)
+        self.guard: OutputGuard = assistant.protect(secrets)
         self.model_id = settings.model_name or f"grokassist-{assistant.kb.name}"
         self.started = int(time.time())
         self._slots: anyio.CapacityLimiter | None = None  # created in the event loop
+        self._redact: Callable[[str], str] | None = None
+        #: The outbox worker running in this process, if any (webhooks nudge it).
+        self.worker: OutboxWorker | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -125,12 +144,23 @@ class Service:
     # -- who is calling --------------------------------------------------------------
 
     async def authorize(
-        self, authorization: str | None, origin: str | None, own_origin: str, host: str | None
+        self,
+        access: Access,
+        authorization: str | None,
+        origin: str | None,
+        own_origin: str,
+        host: str | None,
+        *,
+        rate_limited: bool = True,
     ) -> Client:
-        """Identify the caller, check its key and origin, and take a rate-limit token."""
-        client = self._identify(authorization, host)
+        """Identify the caller, check its key (as ``access`` requires) and origin, and take a
+        rate-limit token (unless not ``rate_limited``: metrics stay readable while the store,
+        which may hold the buckets, is down)."""
+        client = self._identify(access, authorization, host)
         if origin is not None and not self.origin_allowed(origin, own_origin):
             raise ApiError(403, "origin_not_allowed", f"pages on {origin} may not call this API")
+        if not rate_limited:
+            return client
         if self.limiter.in_memory:  # a lock and some arithmetic: no worker thread needed
             wait = self.limiter.acquire(client.id)
         else:
@@ -145,12 +175,16 @@ class Service:
             )
         return client
 
-    def _identify(self, authorization: str | None, host: str | None) -> Client:
+    def check_key(self, access: Access, authorization: str | None) -> None:
+        """401 unless ``authorization`` carries what ``access`` requires (nothing else is checked)."""
+        self._identify(access, authorization, None)
+
+    def _identify(self, access: Access, authorization: str | None, host: str | None) -> Client:
         anonymous = Client(id=f"ip:{host or 'unknown'}", authenticated=False)
         if not self._keys:
             return anonymous
         if authorization is None:
-            if self.settings.allow_anonymous:
+            if access is Access.CUSTOMER and self.settings.allow_anonymous:
                 return anonymous
             raise ApiError(
                 401,
@@ -179,14 +213,101 @@ class Service:
     async def session_for(self, client: Client, session_id: str | None) -> str:
         """The caller's session ``session_id`` (404 if not theirs), or a new one."""
         if session_id is None:
-            return await self.call(self.store.create_session, client.id)
+            return await self.call(self.store.sessions.create, client.id)
         await self.own_session(client, session_id, param="session_id")
         return session_id
 
     async def own_session(self, client: Client, session_id: str, *, param: str | None = None) -> None:
         """404 unless ``session_id`` is live and the caller's."""
-        if not await self.call(self.store.owns_session, session_id, client.id):
+        if not await self.call(self.store.sessions.owns, session_id, client.id):
             raise ApiError(404, "session_not_found", NOT_FOUND_SESSION, param=param)
+
+    async def own_answer(self, client: Client, answer_id: str) -> None:
+        """404 unless ``answer_id`` was served to the caller."""
+        owner = await self.call(self.store.answers.owner, answer_id)
+        if owner is None or owner != client.id:
+            raise ApiError(404, "answer_not_found", "unknown answer id", param="answer_id")
+
+    async def history(self, session_id: str) -> list[Message]:
+        """The conversation so far, through the output guard."""
+        messages = await self.call(self.assistant.history, session_id)
+        return [m.model_copy(update={"content": self.guard.clean(m.content)}) for m in messages]
+
+    # -- the handoff to a person ------------------------------------------------------------
+
+    async def held(self, session_id: str) -> Escalation | None:
+        """The escalation that gives this conversation to a person, if any."""
+        return await self.call(self.store.outbox.active, session_id)
+
+    def redactor(self) -> Callable[[str], str] | None:
+        """Removes personal data from tickets (``None`` when the setting is off)."""
+        if self.handoff.redact_personal_data and self._redact is None:
+            from ..handoff.redact import PersonalDataRedactor
+
+            self._redact = PersonalDataRedactor(phone_region=self.handoff.phone_region)
+        return self._redact if self.handoff.redact_personal_data else None
+
+    async def escalate(
+        self,
+        client: Client,
+        fired: Fired,
+        *,
+        session_id: str | None,
+        answer_id: str | None = None,
+        reason: str = "",
+        contact: str = "",
+        metadata: dict[str, str] | None = None,
+        base_url: str = "",
+    ) -> Escalation:
+        """Queue the conversation for a person (or return the escalation that already has it)."""
+        if session_id is not None:
+            held = await self.held(session_id)
+            if held is not None:
+                return held
+        transcript = await self.history(session_id) if session_id else []
+        if session_id:
+            answers = await self.call(self.store.answers.recent, session_id, 10)
+        else:
+            found = await self.call(self.store.answers.get, answer_id) if answer_id else None
+            answers = [found] if found is not None else []
+        escalation = build_escalation(
+            client=client.id,
+            transcript=transcript,
+            answers=answers,
+            fired=fired,
+            settings=self.handoff,
+            session_id=session_id,
+            answer_id=answer_id,
+            reason=reason,
+            contact=contact,
+            metadata=metadata,
+            sources_url=base_url.rstrip("/") + "/v1/sources" if base_url else "",
+            redact=self.redactor(),
+        )
+        await self.call(self.store.outbox.enqueue, escalation)
+        self.metrics.escalations.labels(fired.trigger).inc()
+        if self.worker is not None:
+            self.worker.nudge()
+        return escalation
+
+    def handoff_answer(self, question: str, session: str, escalation: Escalation, *, new: bool) -> Answer:
+        """What the customer sees instead of an answer once a person has the conversation: a
+        ``handed_off`` action (``answered`` false: the text is a notice, not an answer)."""
+        status = "with_person" if escalation.ticket_id else "waiting"
+        params = {
+            "escalation_id": escalation.id,
+            "trigger": escalation.trigger,
+            "status": status,
+            "answered": False,
+        }
+        return Answer(
+            text=HANDED_OFF_TEXT if new else WITH_PERSON_TEXT,
+            confidence=0.0,
+            actions=(Action(type="handed_off", params=params),),
+            question=question,
+            backend="handoff",
+            session_id=session,
+        )
 
     def client_error(self, exc: BaseException) -> ApiError:
         """The error the client sees for ``exc`` (counted, and logged with its trace when unexpected)."""
@@ -219,15 +340,18 @@ class Service:
     # -- answers -----------------------------------------------------------------------
 
     def guard_answer(self, answer: Answer) -> tuple[Answer, bool]:
-        """The answer as it may be sent: secrets redacted from snippets, leaking text withheld."""
+        """The answer as it may be sent: secrets redacted from snippets.
+
+        The assistant has already withheld text that leaked the prompt or a secret
+        (``answer.guarded``); that is counted here.
+        """
         citations = tuple(
             c.model_copy(update={"text": self.guard.redact(c.text), "title": self.guard.redact(c.title)})
             for c in answer.citations
         )
-        reason = self.guard.violation(answer.text)
-        if reason is None:
-            return answer.model_copy(update={"citations": citations}), False
-        return self.withheld(answer.question, answer.session_id, reason, confidence=answer.confidence), True
+        if answer.guarded:
+            self.metrics.guard_blocks.labels("withheld").inc()
+        return answer.model_copy(update={"citations": citations}), answer.guarded
 
     def withheld(self, question: str, session: str | None, reason: str, *, confidence: float = 0.0) -> Answer:
         """The answer sent in place of one the guard stopped."""
@@ -250,10 +374,10 @@ class Service:
 
     async def record(self, client: Client, answer: Answer) -> str:
         """Store the answer (in a worker thread); returns its id."""
-        return await self.call(self.store.add_answer, client.id, answer)
+        return await self.call(self.store.answers.add, client.id, answer)
 
     def response(
-        self, answer: Answer, answer_id: str, session: str, base_url: str, guarded: bool
+        self, answer: Answer, answer_id: str, session: str, base_url: str, guarded: bool = False
     ) -> AskResponse:
         """The wire form of an answer; citation links are built on ``base_url`` (the request's)."""
         sources = base_url.rstrip("/") + "/v1/sources/"
@@ -287,8 +411,7 @@ class Service:
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
     ) -> AsyncGenerator[str | Final, None]:
-        """The assistant's stream through the output guard: safe text pieces, then a :class:`Final`."""
-        checker = self.guard.stream()
+        """The assistant's stream (checked by its guards): text pieces, then a :class:`Final`."""
         answer: Answer | None = None
         started = anyio.current_time()
         first = True
@@ -298,20 +421,14 @@ class Service:
                 if isinstance(item, Answer):
                     answer = item
                     continue
-                text = checker.feed(item)
-                if checker.violation:
-                    break
-                if text:
+                if item:
                     if first:
                         self.metrics.first_token.observe(anyio.current_time() - started)
                         first = False
-                    yield text
-        if checker.violation or answer is None:
-            yield Final(self.withheld(question, session, checker.violation or "incomplete"), True)
+                    yield item
+        if answer is None:
+            yield Final(self.withheld(question, session, "incomplete"), True)
             return
-        rest = checker.finish()
-        if rest:
-            yield rest
         answer, guarded = self.guard_answer(answer)
         yield Final(answer, guarded)
 

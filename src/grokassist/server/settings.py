@@ -26,7 +26,9 @@ class ServerSettings(BaseSettings):
 
     #: Bearer tokens for server-to-server calls. Empty: no key is checked (development).
     api_keys: list[SecretStr] = Field(default_factory=list)
-    #: Whether calls without a key (the browser widget) are served when ``api_keys`` is set.
+    #: Whether the widget's customer routes (ask, sessions, feedback, escalate, sources) serve
+    #: calls without a key when ``api_keys`` is set. The other routes (the OpenAI-compatible
+    #: API, the outbox, webhooks, metrics) always need a key then (docs/security.md).
     allow_anonymous: bool = True
     #: Origins whose pages may call the API from a browser (exact ``scheme://host[:port]``; ``*`` for any).
     cors_origins: list[str] = Field(default_factory=list)
@@ -76,7 +78,7 @@ class ServerSettings(BaseSettings):
     def _store_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from .store import store_kind
+        from ..stores import store_kind
 
         try:
             store_kind(value)

@@ -1,59 +1,38 @@
 """LangChain glue for grokassist.
 
 - :class:`GrokAssistRetriever`: a LangChain ``BaseRetriever`` over a grokassist
-  :class:`~grokassist.KnowledgeBase` (hybrid retrieval, metadata filters).
+  :class:`~grokassist.KnowledgeBase` (hybrid retrieval, metadata filters, scores in
+  the documents' metadata).
+- :class:`ChatGrokAssist`: a LangChain ``BaseChatModel`` over any grokassist backend
+  URI, grounded in a knowledge base when given one (citations, confidence and
+  abstention in the response metadata), streaming.
 - :func:`from_langchain_documents`: feed documents from any LangChain loader into
   ``KnowledgeBase.ingest``.
 - :func:`answer_to_documents`: an :class:`~grokassist.Answer`'s citations as
   LangChain documents.
+
+Both classes pass LangChain's standard test suites (``langchain-tests``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
-from grokassist import Answer, Document, KnowledgeBase
-from grokassist.types import ScoredPassage
+from grokassist import Answer, Document
 
-__all__ = ["GrokAssistRetriever", "answer_to_documents", "from_langchain_documents"]
+from .chat_models import ChatGrokAssist
+from .retrievers import GrokAssistRetriever, passage_to_document
 
-
-def _to_lc(sp: ScoredPassage) -> LCDocument:
-    p = sp.passage
-    metadata: dict[str, Any] = dict(p.metadata)
-    metadata.update(
-        doc_id=p.doc_id,
-        passage_id=p.id,
-        title=p.title,
-        source=p.source,
-        heading_path=list(p.heading_path),
-        score=sp.score,
-        dense_score=sp.dense_score,
-        lexical_score=sp.lexical_score,
-    )
-    return LCDocument(page_content=p.text, metadata=metadata, id=p.id)
-
-
-class GrokAssistRetriever(BaseRetriever):
-    """Retrieve passages from a grokassist knowledge base."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    kb: KnowledgeBase
-    k: int = 5
-    filters: dict[str, Any] | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [_to_lc(sp) for sp in self.kb.search(query, self.k, self.filters)]
+__all__ = [
+    "ChatGrokAssist",
+    "GrokAssistRetriever",
+    "answer_to_documents",
+    "from_langchain_documents",
+    "passage_to_document",
+]
 
 
 def from_langchain_documents(docs: Iterable[LCDocument]) -> list[Document]:

@@ -30,10 +30,13 @@ __all__ = [
     "TicketStatus",
     "TicketUpdate",
     "TicketingAdapter",
+    "UpdateKind",
 ]
 
 #: The lifecycle states grokassist cares about, mapped from each system's own.
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
+#: What a :class:`TicketUpdate` is.
+UpdateKind = Literal["public_reply", "internal_note", "status"]
 
 
 class _Frozen(BaseModel):
@@ -66,12 +69,13 @@ class TicketUpdate(_Frozen):
     """Something that happened on a ticket after a cursor: a reply, a note or a status change."""
 
     ticket_id: str
-    kind: Literal["public_reply", "internal_note", "status"]
+    kind: UpdateKind
     author: str = ""
     body: str = ""
     status: TicketStatus | None = None
     created: datetime | None = None
     cursor: str  # opaque; pass it back to ``updates_since`` to get what came after this update
+    own: bool = False  # written by the adapter's own identity (its notes and replies): skip it
 
 
 @runtime_checkable
@@ -96,7 +100,7 @@ class TicketingAdapter(Protocol):
         """Replies, notes and status changes after ``cursor`` (all of them for ``None``), oldest first.
 
         Updates authored by the adapter itself (its own notes and replies) are included with their
-        author, so the caller can skip its own.
+        author and ``own=True``, so the caller can skip its own.
         """
         ...
 

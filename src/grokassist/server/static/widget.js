@@ -4,6 +4,7 @@
  *           data-api="https://help-api.example.com"   (default: where this script came from)
  *           data-title="Help"                         (panel title)
  *           data-greeting="Hi! Ask me anything."      (first message)
+ *           data-metadata='{"plan": "pro"}'           (for the ticket, if a person takes over)
  *           defer></script>
  *
  * The page's origin must be in the server's CORS allow-list (GROKASSIST_SERVER_CORS_ORIGINS).
@@ -22,8 +23,20 @@
   var GREETING = script.getAttribute("data-greeting") || "Hi! Ask me a question about our products and services.";
   var CSS_URL = script.getAttribute("data-css") || new URL("widget.css", scriptUrl).href;
   var STORE_KEY = "grokassist-session:" + API;
+  // What the host product knows of the customer (plan, device, locale...), for the ticket if
+  // the conversation goes to a person: data-metadata='{"plan": "pro"}'.
+  var METADATA = null;
+  try {
+    METADATA = JSON.parse(script.getAttribute("data-metadata") || "null");
+  } catch (e) {
+    METADATA = null;
+  }
 
-  var state = { sessionId: null, lastAnswerId: null, busy: false, restored: false };
+  var state = { sessionId: null, lastAnswerId: null, busy: false, restored: false, handoff: null, agentSeen: {} };
+  // While a person from the support team has the conversation, its history is read this often
+  // for their replies.
+  var POLL_MS = Number(script.getAttribute("data-poll-ms")) || 2000;
+  var pollTimer = null;
 
   // -- DOM helpers -----------------------------------------------------------------------
 
@@ -190,6 +203,27 @@
     return { node: msg, body: body };
   }
 
+  // A reply written by a person of the support team (through the ticketing system).
+  function addAgentMessage(author, text) {
+    var name = author || "Support team";
+    var msg = el("div", { class: "msg agent", "data-author": name }, [
+      el("span", { class: "sr-only", text: "Support agent (a person), " + name + ": " }),
+      el("p", { class: "who", "aria-hidden": "true", text: name + " · support team" }),
+      el("p", { class: "text", text: text }),
+    ]);
+    log.appendChild(msg);
+    scrollDown();
+    return msg;
+  }
+
+  // A line about the conversation itself (handed to a person, back to the assistant).
+  function addNotice(text) {
+    var msg = el("div", { class: "msg notice" }, [el("p", { class: "text", text: text })]);
+    log.appendChild(msg);
+    scrollDown();
+    return msg;
+  }
+
   // Replace "[n]" markers with links to the cited articles.
   function renderAnswerText(body, text, citations) {
     var byIndex = {};
@@ -220,7 +254,23 @@
     body.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  function handoffOf(answer) {
+    var found = null;
+    answer.actions.forEach(function (a) {
+      if (a.type === "handed_off") found = a.params;
+    });
+    return found;
+  }
+
   function renderAnswer(msg, answer) {
+    var handoff = handoffOf(answer);
+    if (handoff && handoff.answered === false) {
+      // the assistant did not answer: a person has (or now gets) the conversation
+      msg.node.className = "msg notice";
+      msg.body.textContent = answer.text;
+      startHandoff(handoff.escalation_id);
+      return;
+    }
     msg.node.setAttribute("data-answer-id", answer.answer_id);
     renderAnswerText(msg.body, answer.text, answer.citations);
     if (answer.citations.length) {
@@ -234,7 +284,7 @@
       });
       msg.node.appendChild(list);
     }
-    var offersHuman = answer.actions.some(function (a) {
+    var offersHuman = !handoff && answer.actions.some(function (a) {
       return a.type === "offer_human";
     });
     if (answer.abstained) msg.node.classList.add("abstained");
@@ -244,6 +294,57 @@
       );
     }
     if (!answer.abstained) msg.node.appendChild(feedbackBox(answer.answer_id));
+    if (handoff) {
+      addNotice("I've passed this conversation to a person from our support team; they will reply here.");
+      startHandoff(handoff.escalation_id);
+    }
+  }
+
+  // -- a person has the conversation: show their replies as they come ---------------------
+
+  function startHandoff(escalationId) {
+    state.handoff = escalationId;
+    host.setAttribute("data-handoff", escalationId);
+    if (!pollTimer) pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function endHandoff() {
+    state.handoff = null;
+    host.removeAttribute("data-handoff");
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  // Show the support team's replies in a history not shown yet (counted per author and text,
+  // so a history trimmed at the front shows nothing twice).
+  function showAgentReplies(messages, announceThem) {
+    var counts = {};
+    messages.forEach(function (m) {
+      if (!m.human) return;
+      var key = (m.author || "") + "\n" + m.content;
+      counts[key] = (counts[key] || 0) + 1;
+      if (counts[key] > (state.agentSeen[key] || 0)) {
+        state.agentSeen[key] = counts[key];
+        addAgentMessage(m.author, m.content);
+        if (announceThem) announce((m.author || "Support team") + " replied.");
+      }
+    });
+  }
+
+  function poll() {
+    if (!state.sessionId || state.busy) return;
+    request("GET", "/v1/sessions/" + encodeURIComponent(state.sessionId))
+      .then(function (history) {
+        showAgentReplies(history.messages, true);
+        if (!history.handoff && state.handoff) {
+          endHandoff();
+          addNotice("The support team has closed this request. You're chatting with the assistant again.");
+          announce("You're chatting with the assistant again.");
+        }
+      })
+      .catch(function (err) {
+        if (err.status === 404) endHandoff();
+      });
   }
 
   function feedbackBox(answerId) {
@@ -392,8 +493,10 @@
       .then(function (history) {
         state.sessionId = saved;
         history.messages.forEach(function (m) {
-          addMessage(m.role === "user" ? "user" : "bot", m.content);
+          if (m.human) showAgentReplies([m], false);
+          else addMessage(m.role === "user" ? "user" : "bot", m.content);
         });
+        if (history.handoff) startHandoff(history.handoff.escalation_id);
       })
       .catch(forget);
   }
@@ -444,6 +547,7 @@
   function ask(question, msg, onText) {
     var body = { question: question };
     if (state.sessionId) body.session_id = state.sessionId;
+    if (METADATA) body.metadata = METADATA;
     var failure = null;
     return stream("/v1/ask/stream", body, function (name, data) {
       if (name === "session") remember(data.session_id);
@@ -483,6 +587,7 @@
     var body = { contact: contact.value.trim(), reason: reason.value.trim() || "The customer asked for a human." };
     if (state.sessionId) body.session_id = state.sessionId;
     if (state.lastAnswerId) body.answer_id = state.lastAnswerId;
+    if (METADATA) body.metadata = METADATA;
     request("POST", "/v1/escalate", body)
       .then(function (result) {
         closeEscalate();
@@ -491,6 +596,7 @@
         msg.node.setAttribute("data-escalation-id", result.escalation_id);
         announce(result.message);
         reason.value = "";
+        if (state.sessionId) startHandoff(result.escalation_id);
       })
       .catch(function (err) {
         announce(err.message);

@@ -1,0 +1,121 @@
+"""The one prompt path: instructions, numbered sources, history and question, fitted and rendered.
+
+The assistant describes a grounded prompt once (:class:`Prompt`, carried by a
+:class:`~grokassist.backends.base.ChatRequest` as ``instructions``, ``passages``,
+``history`` and ``question``); every backend renders it from there: chat
+models and OpenAI-compatible APIs as messages (:meth:`Prompt.messages`, which is
+also ``ChatRequest.messages``), base models as completion text
+(:meth:`Prompt.completion`), local models fitted to their context first
+(:func:`fit_prompt`). A custom system prompt therefore reaches every backend,
+and the history length is the assistant's setting alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ..types import Message, Passage, ScoredPassage
+from .citations import extract_citations, group_by_document, support_shares, verify_citations
+from .fitting import CountTokens, FittedPrompt, fit_prompt, fit_transcript, trim_text
+from .followup import rewrite_followup
+from .instructions import DEFAULT_SYSTEM_PROMPT, JSON_INSTRUCTION
+from .render import COMPLETION_STOP, SOURCES_HEADER, TRANSCRIPT_STOP, Prompt, format_sources, transcript
+
+if TYPE_CHECKING:
+    from ..backends.base import ChatRequest
+
+__all__ = [
+    "COMPLETION_STOP",
+    "DEFAULT_SYSTEM_PROMPT",
+    "JSON_INSTRUCTION",
+    "SOURCES_HEADER",
+    "TRANSCRIPT_STOP",
+    "CountTokens",
+    "FittedPrompt",
+    "Prompt",
+    "build_prompt",
+    "extract_citations",
+    "fit_prompt",
+    "fit_request",
+    "fit_transcript",
+    "format_sources",
+    "group_by_document",
+    "prompt_of",
+    "rewrite_followup",
+    "source_heading",
+    "support_shares",
+    "transcript",
+    "trim_text",
+    "verify_citations",
+]
+
+
+def source_heading(passage: Passage) -> str:
+    """A source's heading in a prompt: its title and heading path ("Billing > Invoices")."""
+    return passage.heading()
+
+
+def build_prompt(
+    question: str,
+    passages: tuple[ScoredPassage, ...] | list[ScoredPassage] = (),
+    history: tuple[Message, ...] | list[Message] = (),
+    *,
+    instructions: str = DEFAULT_SYSTEM_PROMPT,
+    json_shape: str | None = None,
+) -> Prompt:
+    """The :class:`Prompt` for a question over retrieved passages (``[i+1]`` is ``passages[i]``)."""
+    return Prompt(
+        question=question,
+        sources=tuple((source_heading(sp.passage), sp.passage.text) for sp in passages),
+        history=tuple(history),
+        instructions=instructions,
+        json_shape=json_shape,
+    )
+
+
+def prompt_of(request: ChatRequest, *, json_shape: str | None = None) -> Prompt | None:
+    """The grounded prompt a request describes, or ``None`` for a plain conversation.
+
+    A request built by the assistant carries its parts; one built by hand with
+    only ``messages``, ``question`` and ``passages`` gets the default
+    instructions and the turns before its last user message as history.
+    """
+    if not request.passages and not request.question:
+        return None
+    question = request.question
+    history = tuple(request.history)
+    if not request.instructions and not history:
+        turns = [m for m in request.messages if m.role != "system"]
+        if turns and turns[-1].role == "user":
+            question = question or turns[-1].content
+            turns = turns[:-1]
+        history = tuple(turns)
+    return build_prompt(
+        question,
+        request.passages,
+        history,
+        instructions=request.instructions or DEFAULT_SYSTEM_PROMPT,
+        json_shape=json_shape,
+    )
+
+
+def fit_request(
+    request: ChatRequest,
+    count: CountTokens,
+    budget: int,
+    *,
+    render_chat: Callable[[Sequence[Message]], str] | None,
+    json_shape: str | None = None,
+) -> FittedPrompt:
+    """A local model's prompt for ``request``, fitted to ``budget`` tokens.
+
+    ``render_chat`` is the model's chat template (``None``: completion form).
+    """
+    prompt = prompt_of(request, json_shape=json_shape)
+    if prompt is None:  # a plain conversation, no grounding
+        return fit_transcript(request.messages, render_chat, count, budget)
+    if render_chat is not None:
+        template = render_chat
+        return fit_prompt(prompt, lambda p: template(p.messages()), count, budget, chat=True)
+    return fit_prompt(prompt, lambda p: p.completion(), count, budget, chat=False)
