@@ -23,11 +23,12 @@ from .vad import SileroVAD, VoiceActivityDetector, WebRtcVAD
 
 __all__ = ["SPOKEN_PROMPT_TOKENS", "RobotConfig", "build_pipeline", "run_robot", "spoken_backends"]
 
-#: The prompt budget of local models for spoken answers. Prefill is most of the time to the
-#: first word: with the packaged Gemma 3 270M, 200 tokens (the sentences of the sources closest
-#: to the question) gave a median of 1.28 s from the end of speech to the first audio on 2 cores,
-#: against about 2 s with the model's default 320 (docs/robot.md). Action choice keeps the default.
-SPOKEN_PROMPT_TOKENS = 200
+#: The prompt budget of local models for spoken answers; None: each model's own. Prefill is
+#: most of the time to the first word: with Gemma 3 270M, 200 tokens gave a median of 1.28-1.36 s
+#: from the end of speech to the first audio on 2 cores against 2.05 s with its 320 (docs/robot.md);
+#: chat models such as Qwen need about 210 tokens before any source, so no tighter default is set.
+#: Action choice always keeps the model's own budget (the call schema alone takes about 300).
+SPOKEN_PROMPT_TOKENS: int | None = None
 
 log = logging.getLogger("grokassist.robot")
 
