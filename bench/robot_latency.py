@@ -131,6 +131,9 @@ async def latency_and_bargein(
         # 1. latency
         for _ in range(runs):
             for name in QUESTIONS:
+                # each question is a conversation of its own (no follow-up rewriting across them)
+                if pipeline.history is not None:
+                    pipeline.history.clear("owner")
                 before = len(pipeline.records)
                 samples, rate = read_wav(AUDIO / f"{name}.wav")
                 _, speech_end = source.say(samples, rate)
