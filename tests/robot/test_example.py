@@ -1,4 +1,4 @@
-"""The Optimus example end to end: `grokassist robot` on committed WAVs, a real broker, the real model."""
+"""The Optimus example end to end: `grokassist robot` on committed WAVs, a real broker, the default chain."""
 
 from __future__ import annotations
 
