@@ -144,7 +144,7 @@ class TurnRecord:
 
 
 class SpokenHistory:
-    """A :class:`~grokassist.sessions.ConversationStore` that keeps what was *heard*.
+    """A :class:`~grokassist.stores.ConversationStore` that keeps what was *heard*.
 
     The assistant is called with the session ``"<session>#<turn>"``: it reads the
     history of ``<session>`` and its own record of the turn is held back;
