@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mcp  # noqa: F401  (the dev and test installs carry it: a broken install must fail, not skip)
 import pytest
-
-pytest.importorskip("mcp")
-
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
