@@ -20,6 +20,11 @@ for instead:
 
 Names alone are no reason to abstain: a customer's own words (their town,
 their game console) appear in answerable questions as often as in others.
+
+The question patterns read English, Indonesian and Spanish ("berapa lama",
+"¿cuánto cuesta?", "pesanan saya sudah dikirim?", "¿ya enviaron mi pedido?"):
+the checks hold for a question in the customer's language over articles in
+another (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -57,12 +62,31 @@ class Answerability:
 _PRICE = re.compile(
     r"\b(?:price|prices|pricing|cost|costs|fee|fees|charge|charges|rate|tariff|pay for|subscription fee)\b"
     r"|\bhow much\b(?![^?.]{0,30}\b(?:data|power|space|room|weight|load|time|snow|speed|bandwidth|electricity|"
-    r"longer|faster|further|weigh|lift|carry|hold)\b)",
+    r"longer|faster|further|weigh|lift|carry|hold)\b)"
+    # Indonesian: harga (price), biaya (cost), tarif, ongkos; "berapa ... bayar" (how much ... pay)
+    r"|\b(?:harga|biaya|tarif|ongkos)(?:nya)?\b|\bberapa\b[^?.]{0,25}\bbayar\b"
+    # Spanish: precio, cuesta, coste/costo, tarifa, cuota, cobra; "¿cuánto vale / cuánto es ... al mes?"
+    r"|\b(?:precios?|cuestan?|coste|costo|costos|tarifas?|cuotas?|cobran?)\b"
+    r"|\bcu[aá]nto (?:vale|valen|pago)\b"
+    r"|\bcu[aá]nto es\b[^?.]{0,40}\b(?:al|por) (?:mes|año)\b",
     re.I,
 )
-_FREE = re.compile(r"\b(?:is|are) (?:it|they|there|this|that)?\s*(?:free|included|extra)\b", re.I)
-_COUNT = re.compile(r"\bhow many\b", re.I)
-_DURATION = re.compile(r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b", re.I)
+_FREE = re.compile(
+    r"\b(?:is|are) (?:it|they|there|this|that)?\s*(?:free|included|extra)\b|\bgratis\b|\bgratuit[oa]s?\b",
+    re.I,
+)
+_COUNT = re.compile(
+    # Indonesian "berapa" (how many/much) that does not ask for a time or a price; Spanish cuántos/cuántas
+    r"\bhow many\b|\bberapa\b(?!\s+(?:lama|harga|biaya|tarif))|\bcu[aá]nt[oa]s\b",
+    re.I,
+)
+_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b"
+    r"|\bberapa (?:lama|hari|jam|menit|detik|minggu|bulan|tahun)\b"
+    r"|\bcu[aá]nto (?:tiempo|tarda|tardan|tardo|tardar[aá]|dura|duran|demora|demoran)\b"
+    r"|\bcu[aá]nt[oa]s (?:d[ií]as|horas|minutos|segundos|semanas|meses|años)\b",
+    re.I,
+)
 _PERSONAL = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+){0,2}(?:order|ticket|case|claim|refund|replacement|shipment|package|parcel|"
     r"delivery|application|request|complaint|return|rma|warranty claim)\b[^?]{0,60}\b(?:status|shipped|"
@@ -71,7 +95,20 @@ _PERSONAL = re.compile(
     r"|\b(?:status|tracking (?:number|code)|position) (?:of|on|in) (?:my|our)\b"
     r"|\bwhat position am i\b|\bwhere am i (?:on|in) (?:the )?(?:queue|waitlist|waiting list)\b"
     r"|\b(?:has|have|did|was|were) (?:my|our)\s+(?:\w+\s+){0,2}(?:order|ticket|refund|replacement|claim|"
-    r"shipment|package|return|request)\b",
+    r"shipment|package|return|request)\b"
+    # Indonesian: "pesanan/tiket/klaim ... saya sudah dikirim/disetujui/ditutup?", "urutan ke berapa"
+    r"|\b(?:pesanan|tiket|kasus|klaim|pengembalian dana|refund|pengganti|penggantian|kiriman|paket|"
+    r"pengiriman|permintaan|keluhan)(?:\s+\w+){0,2}\s+(?:saya|kami|ku)\b[^?]{0,60}\b(?:status|sudah|belum|dikirim|"
+    r"disetujui|diproses|ditutup|diselesaikan|tiba|sampai|diterima)\b"
+    r"|\bstatus\s+(?:\w+\s+){0,2}(?:saya|kami)\b|\burutan ke\W?berapa\b|\bposisi (?:saya|kami)\b"
+    # Spanish: "mi pedido ... ya llegó?", "¿ya enviaron / por qué cerraron mi ticket?",
+    # "¿en qué posición estoy?"
+    r"|\bmis?\s+(?:\w+\s+){0,2}(?:pedido|ticket|tique|caso|reclamaci[oó]n|reembolso|reemplazo|env[ií]o|paquete|"
+    r"entrega|solicitud|queja|devoluci[oó]n)\b[^?]{0,60}\b(?:estado|enviad[oa]|lleg[oó]|llegado|aprobad[oa]|"
+    r"procesad[oa]|cerrad[oa]|resuelt[oa]|recibid[oa]|entregad[oa]|seguimiento)\b"
+    r"|\b(?:ya|cu[aá]ndo|por qu[eé])\s+(?:\w+\s+){0,3}mis?\s+(?:\w+\s+){0,3}(?:pedido|ticket|tique|caso|"
+    r"reclamaci[oó]n|reembolso|reemplazo|env[ií]o|paquete|entrega|solicitud|queja|devoluci[oó]n)\b"
+    r"|\ben qu[eé] (?:posici[oó]n|lugar|puesto) (?:estoy|voy|estamos)\b|\bmi posici[oó]n\b",
     re.I,
 )
 #: a run of capitalised words (and numbers) that does not start the question
@@ -83,6 +120,9 @@ _COMMON = frozenset(
 _TIME_UNITS = frozenset(
     content_terms(
         "second seconds minute minutes hour hours day days week weeks month months year years night"
+        # an answer in Indonesian or Spanish states its durations in these
+        " detik menit jam hari minggu bulan tahun malam"
+        " segundo segundos minuto minutos hora horas día días semana semanas mes meses año años noche"
     )
 )
 
@@ -153,7 +193,7 @@ def subject_names(question: str) -> list[set[str]]:
     [{mini, kit}, {roam, unlimit}].
     """
     names: list[set[str]] = []
-    for match in _NAME_RUN.finditer(question.strip()):
+    for match in _NAME_RUN.finditer(question.strip().lstrip("¿¡\"'(")):
         words = [w for w in match.group(0).split() if w.lower() not in _COMMON and w.lower() not in STOPWORDS]
         terms = {t for w in words for t in content_terms(w) if not t.isdigit()}
         if terms:

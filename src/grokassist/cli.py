@@ -364,6 +364,12 @@ def eval_(
             "ingested with the corpus; reports how often an answer repeats a payload.",
         ),
     ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder", help="retrieval.embedder for this run: minilm, e5 (multilingual) or a folder."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate retrieval, answers, latency and abstention on a support-QA set.
 
@@ -374,6 +380,7 @@ def eval_(
 
     from .evaluation import evaluate, for_kb, has_queries, ingest_dataset, load_queries
     from .knowledge import KnowledgeBase
+    from .retrieval.embedders import EMBEDDER_ALIASES, embedder_model_name
 
     with _errors():
         dataset = dataset.resolve()
@@ -389,10 +396,17 @@ def eval_(
         planted_docs = injections.resolve() / "docs" if injections is not None else None
         if planted_docs is not None and not planted_docs.is_dir():
             raise ConfigurationError(f"{injections} has no docs/ folder of planted documents")
-        name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
-        overrides: dict[str, Any] = {"kb": name, "backend": backend}
+        overrides: dict[str, Any] = {"backend": backend}
         if abstain_below is not None:
             overrides["answer"] = {"abstain_below": abstain_below}
+        if embedder is not None:
+            overrides["retrieval"] = {"embedder": embedder}
+        # one knowledge base per corpus and embedding model: comparing models re-embeds nothing
+        chosen = _settings(**overrides).retrieval.embedder
+        model = embedder_model_name(chosen) or str(Path(chosen).expanduser().resolve())
+        key = str(dataset) if model == EMBEDDER_ALIASES["minilm"] else f"{dataset}|{model}"
+        name = kb or "eval-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+        overrides["kb"] = name
         base = KnowledgeBase(name, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:

@@ -150,6 +150,7 @@ class Answer(_Frozen):
     session_id: str | None = None
     usage: Usage | None = None
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
+    language: str = ""  # ISO 639-1 code of the question's language, which the assistant's own words use
 
 
 class SyncReport(_Frozen):

@@ -71,6 +71,7 @@ class ChatRequest(BaseModel):
     instructions: str = ""  # the system prompt, without the sources
     history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
     settings: GenerationSettings = GenerationSettings()
+    language: str = ""  # the language to answer in (ISO 639-1; "" or the sources' language: no instruction)
 
 
 class Completion(BaseModel):
