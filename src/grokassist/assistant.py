@@ -89,8 +89,8 @@ class Calibration:
 #: sit in a narrow band (0.80-0.92 for any question about the same kind of product),
 #: MiniLM's spread over 0.1-0.8. A model not listed uses MiniLM's.
 CALIBRATIONS: dict[str, Calibration] = {
-    "all-MiniLM-L6-v2-onnx-int8": Calibration(_COS_LOW, _COS_HIGH, 0.20, 0.45),
-    "multilingual-e5-small-q4": Calibration(0.82, 0.90, 0.78, 0.86),
+    "all-MiniLM-L6-v2-onnx-int8": Calibration(_COS_LOW, _COS_HIGH, 0.15, 0.35),
+    "multilingual-e5-small-q4": Calibration(0.81, 0.93, 0.80, 0.84),
 }
 _DEFAULT_CALIBRATION = CALIBRATIONS["all-MiniLM-L6-v2-onnx-int8"]
 
