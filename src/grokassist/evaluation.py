@@ -574,7 +574,7 @@ def evaluate_retrieval(
     ranked: list[list[str]] = []
     hits_all: list[list[DocumentHit]] = []
     for i, q in enumerate(queries, start=1):
-        hits = kb.search_documents(q.question, k=10)
+        hits = kb.search_documents(q.question, k=10, weights=_weights(kb, q.question))
         hits_all.append(hits)
         ranked.append([doc_key(h.doc_id) for h in hits])
         if progress:
@@ -639,7 +639,8 @@ def _ask(
     end = time.perf_counter()
     assert answer is not None
     retrieval_s = float(getattr(assistant, "last_retrieval_s", 0.0))
-    ranked = tuple(doc_key(h.doc_id) for h in assistant.kb.search_documents(q.question, k=10))
+    hits = assistant.kb.search_documents(q.question, k=10, weights=_weights(assistant.kb, q.question))
+    ranked = tuple(doc_key(h.doc_id) for h in hits)
     cited = tuple(dict.fromkeys(doc_key(c.doc_id) for c in answer.citations))
     result = QuestionResult(
         id=q.id,
@@ -683,6 +684,13 @@ def _ask(
             "rouge_l": round(rouge_l(answer.text, q.answer), 4) if q.answer else None,
         }
     )
+
+
+def _weights(kb: KnowledgeBase, question: str) -> tuple[float, float] | None:
+    """The fusion weights the assistant retrieves ``question`` with (its language against the documents')."""
+    from .language import detect, fusion_weights
+
+    return fusion_weights(detect(question, default=kb.language), kb.language)
 
 
 def _language_of(text: str) -> str:
@@ -753,7 +761,7 @@ def _retrieve_only(assistant: Assistant, q: EvalQuery, *, negative: bool) -> Que
     start = time.perf_counter()
     prep = assistant._prepare(q.question, None, None, None)
     elapsed = time.perf_counter() - start
-    hits = assistant.kb.search_documents(q.question, k=10)
+    hits = assistant.kb.search_documents(q.question, k=10, weights=_weights(assistant.kb, q.question))
     return QuestionResult(
         id=q.id,
         question=q.question,
