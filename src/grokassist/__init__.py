@@ -38,6 +38,7 @@ from .errors import (
     StoreError,
     StructuredOutputError,
     TicketingError,
+    ToolError,
     UnknownBackendError,
 )
 from .types import (
@@ -51,6 +52,8 @@ from .types import (
     Passage,
     ScoredPassage,
     SyncReport,
+    ToolCall,
+    ToolSpec,
     Usage,
 )
 
@@ -100,6 +103,9 @@ __all__ = [
     "StructuredOutputError",
     "SyncReport",
     "TicketingError",
+    "ToolCall",
+    "ToolError",
+    "ToolSpec",
     "UnknownBackendError",
     "Usage",
     "__version__",

@@ -1,4 +1,5 @@
-"""Frozen data models shared across grokassist."""
+"""Frozen data models shared across grokassist, among them what the assistant asks of a model
+(:class:`ChatRequest`, :class:`GenerationSettings`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Answer",
+    "ChatRequest",
     "Chunk",
     "Citation",
     "Document",
     "DocumentHit",
+    "GenerationSettings",
     "Message",
     "Passage",
     "ScoredPassage",
     "SyncReport",
+    "ToolCall",
+    "ToolSpec",
     "Usage",
 ]
 
@@ -51,15 +56,42 @@ class Usage(_Frozen):
         return self.prompt_tokens + self.completion_tokens
 
 
+class ToolSpec(_Frozen):
+    """A tool as a model sees it: a name, what it does, and its arguments' JSON schema.
+
+    Built from a :class:`grokassist.tools.Tool` (``tool.spec``); backends send it as
+    an OpenAI ``tools`` entry or compile it into a grammar.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolCall(_Frozen):
+    """A model's request to call a tool, as parsed from its output (not yet validated).
+
+    ``arguments`` is the decoded JSON object; ``raw_arguments`` the text the model
+    wrote (kept so that a malformed call can be logged and refused, never guessed).
+    """
+
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    id: str = ""
+    raw_arguments: str = ""
+
+
 class Chunk(_Frozen):
     """One streamed piece of generated text.
 
-    The last chunk of a stream may carry ``finish_reason`` and ``usage``.
+    The last chunk of a stream may carry ``finish_reason`` and ``usage``, and, when
+    the model called tools natively (OpenAI-compatible ``tool_calls``), ``tool_calls``.
     """
 
     text: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class Document(_Frozen):
@@ -151,6 +183,54 @@ class Answer(_Frozen):
     usage: Usage | None = None
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
     language: str = ""  # ISO 639-1 code of the question's language, which the assistant's own words use
+
+
+class GenerationSettings(BaseModel):
+    """Per-call generation settings, merged over a backend's defaults.
+
+    ``None`` means "use the backend's default".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    json_schema: dict[str, Any] | None = None
+    # tools the model may call natively (OpenAI-compatible backends); see grokassist.tools
+    tools: tuple[ToolSpec, ...] | None = None
+    # "auto", "required", "none", or a tool's name (that tool must be called)
+    tool_choice: str | None = None
+
+    def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
+        """These settings where set, else ``defaults``."""
+        base = defaults.model_dump()
+        base.update(self.model_dump(exclude_none=True))
+        return GenerationSettings(**base)
+
+
+class ChatRequest(BaseModel):
+    """What the assistant asks of a backend.
+
+    ``messages`` is the whole prompt in chat form (instructions, conversation,
+    then the numbered sources and the question), what chat APIs are sent.
+    ``instructions``, ``history``, ``question`` and ``passages`` are the same
+    prompt in parts (:func:`grokassist.prompting.prompt_of`), from which local
+    backends render and fit their own form, and which the extractive backend
+    reads. Passage ``i`` is cited as ``[i+1]``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[Message, ...]
+    question: str = ""
+    passages: tuple[ScoredPassage, ...] = ()
+    instructions: str = ""  # the system prompt, without the sources
+    history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
+    settings: GenerationSettings = GenerationSettings()
+    language: str = ""  # the language to answer in (ISO 639-1; "" or the sources' language: no instruction)
 
 
 class SyncReport(_Frozen):

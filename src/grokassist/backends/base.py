@@ -11,14 +11,15 @@ it.aclose()``), which the robot runtime uses for barge-in.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Protocol, Self, runtime_checkable
 
 import anyio
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from ..types import Chunk, Message, ScoredPassage, Usage
+from ..types import ChatRequest, Chunk, GenerationSettings, Usage
 
 __all__ = [
     "ChatBackend",
@@ -28,50 +29,6 @@ __all__ = [
     "SyncBackend",
     "collect",
 ]
-
-
-class GenerationSettings(BaseModel):
-    """Per-call generation settings, merged over a backend's defaults.
-
-    ``None`` means "use the backend's default".
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_tokens: int | None = Field(default=None, gt=0)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    stop: tuple[str, ...] | None = None
-    seed: int | None = None
-    json_schema: dict[str, Any] | None = None
-
-    def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
-        """These settings where set, else ``defaults``."""
-        base = defaults.model_dump()
-        base.update(self.model_dump(exclude_none=True))
-        return GenerationSettings(**base)
-
-
-class ChatRequest(BaseModel):
-    """What the assistant asks of a backend.
-
-    ``messages`` is the whole prompt in chat form (instructions, conversation,
-    then the numbered sources and the question), what chat APIs are sent.
-    ``instructions``, ``history``, ``question`` and ``passages`` are the same
-    prompt in parts (:func:`grokassist.prompting.prompt_of`), from which local
-    backends render and fit their own form, and which the extractive backend
-    reads. Passage ``i`` is cited as ``[i+1]``.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    messages: tuple[Message, ...]
-    question: str = ""
-    passages: tuple[ScoredPassage, ...] = ()
-    instructions: str = ""  # the system prompt, without the sources
-    history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
-    settings: GenerationSettings = GenerationSettings()
-    language: str = ""  # the language to answer in (ISO 639-1; "" or the sources' language: no instruction)
 
 
 class Completion(BaseModel):
@@ -125,6 +82,10 @@ class SyncBackend:
     Subclasses implement :meth:`stream` (and :meth:`close` when they hold
     resources). Each pulled chunk is produced by a worker thread, so the event
     loop is never blocked; closing the async iterator closes the sync one.
+    Cancelling the consuming task returns at once; the sync iterator is then
+    closed as soon as the chunk being produced is done (a lock orders the two:
+    closing a generator while a thread runs it would fail and leave it open,
+    holding whatever it holds, such as llama.cpp's model lock).
     """
 
     name: str = "sync"
@@ -144,19 +105,26 @@ class SyncBackend:
     async def astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         iterator = self.stream(request)
         sentinel = object()
+        turn = threading.Lock()  # a pull in flight finishes before the close
 
         def pull() -> Any:
-            return next(iterator, sentinel)
+            with turn:
+                return next(iterator, sentinel)
+
+        def close() -> None:
+            with turn:
+                closer = getattr(iterator, "close", None)
+                if closer is not None:
+                    closer()
 
         try:
             while True:
-                item = await anyio.to_thread.run_sync(pull)
+                item = await anyio.to_thread.run_sync(pull, abandon_on_cancel=True)
                 if item is sentinel:
                     return
                 yield item
         finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
+            with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(close)
 
     def close(self) -> None:
