@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,52 @@ def test_retrieval_of_a_question_in_another_language_leans_on_meaning(
     assistant.ask("Bagaimana cara menjeda layanan saya?")
     assistant.ask("How do I pause my service?")
     assert seen == [(1.0, 0.25), None]
+
+
+def test_a_faithful_rendering_in_the_customers_language_is_shown(multilingual_kb: KnowledgeBase) -> None:
+    """The model answers in Spanish what the article says in English: its facts are the article's
+    and it means what one of the article's sentences means, so the customer reads it."""
+    rendering = (
+        "Mantén pulsado el botón de reinicio del router Gen 3 durante 10 segundos [1]. "
+        "La luz se vuelve blanca cuando el router se ha reiniciado con la configuración de fábrica [1]."
+    )
+    backend = FakeBackend([rendering])
+    answer = Assistant(multilingual_kb, backend=backend).ask("¿Cómo restablezco de fábrica el router Gen 3?")
+    assert answer.backend == "fake" and not answer.abstained
+    assert "10 segundos" in answer.text and "blanca" in answer.text
+    assert not answer.text.startswith(MESSAGES["es"]["sources"])  # already in the customer's language
+    assert answer.citations[0].doc_id == "router/reset-gen3.md"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "why"),
+    [
+        # a number the article does not state
+        ("Mantén pulsado el botón de reinicio del router Gen 3 durante 30 segundos [1].", "30"),
+        # the article's number in another unit
+        ("Mantén pulsado el botón de reinicio del router Gen 3 durante 10 minutos [1].", "number '10'"),
+        # the opposite of what the article says
+        ("El router Gen 3 no tiene un botón de reinicio en la parte trasera [1].", "opposite|renders no"),
+        # true-sounding, with the article's number, but said nowhere
+        ("Puedes pagar tu factura con 10 tarjetas de regalo diferentes cada mes [1].", "renders no"),
+    ],
+)
+def test_an_unfaithful_rendering_is_dropped(multilingual_kb: KnowledgeBase, sentence: str, why: str) -> None:
+    from grokassist.guard.grounding import GroundingGuard
+    from grokassist.guard.rendering import RenderingCheck
+
+    passages = Assistant(multilingual_kb, backend=ExtractiveBackend()).retrieve(
+        "¿Cómo restablezco de fábrica el router Gen 3?", language="es"
+    )
+    guard = GroundingGuard(passages, rendering=RenderingCheck(passages, multilingual_kb.embedder, "es"))
+    assert guard.feed(sentence) + guard.flush() == ""
+    assert re.search(why, guard.dropped[0].reason)
+
+
+def test_without_a_multilingual_embedder_other_languages_are_not_judged(kb: Any) -> None:
+    from grokassist.guard.rendering import RenderingCheck, canonical_units
+
+    check = RenderingCheck([], kb.embedder, "es")  # MiniLM: reads English only
+    assert not check.enabled and not check.applies("Mantén pulsado el botón durante 10 segundos.")
+    assert canonical_units("espere 10 días hábiles o 3 horas") == "espere 10 business days o 3 hours"
+    assert canonical_units("tunggu 10 hari kerja") == "tunggu 10 business days"

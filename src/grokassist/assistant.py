@@ -31,6 +31,7 @@ from .backends.base import ChatBackend, ChatRequest, GenerationSettings
 from .config import Settings, load_settings
 from .errors import BackendError, ConfigurationError
 from .guard import FLAG_KEY, GroundingGuard, OutputGuard, RepetitionGuard, environment_secrets
+from .guard.rendering import RenderingCheck
 from .knowledge import KnowledgeBase
 from .language import detect, fusion_weights, message, same_language
 from .prompting import (
@@ -173,7 +174,10 @@ class _Turn:
 
     def __post_init__(self) -> None:
         if self.assistant.settings.answer.grounding:
-            self.grounding = GroundingGuard(self.prep.passages)
+            rendering = None
+            if not same_language(self.prep.language, self.prep.sources_language):
+                rendering = RenderingCheck(self.prep.passages, self.assistant.kb.embedder, self.prep.language)
+            self.grounding = GroundingGuard(self.prep.passages, rendering=rendering)
 
     @property
     def done(self) -> bool:
