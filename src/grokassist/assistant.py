@@ -480,8 +480,9 @@ class Assistant:
         them would put words in the articles' mouth that no guard has checked)."""
         if same_language(prep.language, prep.sources_language):
             return text
-        if same_language(detect(text, default=prep.language), prep.language):
-            return text  # the backend answered in the question's language
+        if same_language(detect(text, default=prep.sources_language), prep.language):
+            return text  # the backend answered in the question's language (a table row or a list of
+            # names and numbers reads as no language: it is the sources', and gets the line)
         return f"{message('sources', prep.language)}\n{text}"
 
     def _remember(self, prep: _Prepared, answer: Answer) -> None:
