@@ -213,6 +213,7 @@ def _answer_json(answer: Answer) -> dict[str, Any]:
         "backend": data["backend"],
         "query": data["query"],
         "usage": data["usage"],
+        "language": data["language"],
     }
 
 
