@@ -13,10 +13,14 @@ change in a translation and by what it means:
   names are left out (Indonesian capitalises "Anda", Spanish rarely capitalises
   what English does);
 * it says what one sentence of that source says: their multilingual embeddings
-  are at least :data:`RENDERING_MIN` similar (multilingual-e5-small: 0.88. On the
+  are at least :data:`RENDERING_MIN` similar (multilingual-e5-small: 0.90. On the
   120 Starlink questions written in Indonesian and Spanish, a question and its
-  English original sit at 0.88 or more in 95% of cases, two different questions
-  at 0.88 or more in 1%);
+  English original reach it in 78-80% of cases, two different questions in
+  0.3-0.4%, a question and the most similar other one in 10-12%. At 0.88, 93-95%
+  of faithful pairs pass, but so did the 0.5B model's "La Mini Kit tiene un campo
+  de vista más grande y genera menos heat de su propio" (0.884 to "it generates
+  less heat of its own", with a claim of its own added); a rendering this check
+  refuses is dropped, and the answer falls back to the article's own sentences);
 * it does not flip the polarity of that sentence (a negation in one and not in
   the other, in English, Indonesian or Spanish).
 
@@ -40,7 +44,7 @@ from ..types import ScoredPassage
 __all__ = ["RENDERING_MIN", "UNIT_WORDS", "RenderingCheck", "canonical_units"]
 
 #: Least cosine similarity between a sentence and the source sentence it renders, per embedder.
-RENDERING_MIN: dict[str, float] = {"multilingual-e5-small-q4": 0.88}
+RENDERING_MIN: dict[str, float] = {"multilingual-e5-small-q4": 0.90}
 
 #: Unit words of Indonesian and Spanish, as their English equivalents.
 UNIT_WORDS: dict[str, str] = {
