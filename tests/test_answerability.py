@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grokassist.answerability import answerability, answers, expects, personal_case, subject_names
 from grokassist.types import Passage, ScoredPassage
 
@@ -59,3 +61,59 @@ def test_personal_cases_go_to_a_person() -> None:
         assert answerability(question, [sp(PLANS)]).reason == "personal_case"
     for question in ("How long do refunds take?", "Can I return my kit?", "My card got declined, what now?"):
         assert not personal_case(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Berapa lama pengembalian dana diproses?", "duration"),
+        ("¿Cuánto tarda el reembolso?", "duration"),
+        ("¿Cuánto tiempo tengo que mantener pulsado el botón?", "duration"),
+        ("Berapa harga Mini Vehicle Mount?", "price"),
+        ("¿Cuánto cuesta el Mini Kit?", "price"),
+        ("¿Cuál es el precio del Portable Charging Cable?", "price"),
+        ("¿Cuánto es Roam Unlimited al mes?", "price"),
+        ("Berapa maksimal jumlah node mesh yang bisa saya tambahkan?", "count"),
+        ("¿Cuántos nodos mesh admite el Router Gen 2?", "count"),
+        ("Seberapa dekat piringan boleh dipasang dari kabel listrik?", "measure"),  # how close
+        ("¿Cuánto mide Optimus Gen 1?", "measure"),
+        ("Berapa tinggi Optimus Gen 1?", "measure"),
+        ("Seberapa sering saya harus memasang klip kabel?", None),  # how often: not a measure
+        ("¿Es gratis cambiar la dirección?", None),  # "is it free": a yes or no, not a price
+        ("¿Puedo usar la antena estándar en el barco?", None),
+    ],
+)
+def test_what_a_question_asks_for_in_indonesian_and_spanish(question: str, kind: str | None) -> None:
+    assert expects(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Apakah piringan pengganti saya sudah dikirim? Nomor tiket saya 4471-22.",
+        "Kenapa tiket dukungan saya dari Selasa lalu ditutup tanpa balasan?",
+        "Saya di urutan ke berapa di daftar tunggu untuk alamat baru saya?",
+        "¿Ya enviaron mi antena de reemplazo?",
+        "¿Por qué cerraron sin respuesta mi ticket de soporte del martes pasado?",
+        "¿En qué posición estoy en la lista de espera?",
+        "Mi pedido todavía no ha llegado, ¿cuál es su estado?",
+    ],
+)
+def test_personal_cases_in_indonesian_and_spanish(question: str) -> None:
+    assert personal_case(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Apakah garansi saya mencakup baterai?",  # does my warranty cover the battery: the article says
+        "¿Cómo pido un reembolso de mi pedido?",  # how do I ask for a refund: a how-to
+        "Bagaimana cara reset pabrik router saya?",
+    ],
+)
+def test_questions_about_the_customers_own_things_that_articles_answer(question: str) -> None:
+    assert not personal_case(question)
+
+
+def test_spanish_opening_marks_are_not_names() -> None:
+    assert subject_names("¿Cuánto cuesta el Mini Vehicle Mount?") == [{"mini", "vehicl", "mount"}]

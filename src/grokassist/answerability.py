@@ -21,6 +21,11 @@ for instead:
 
 Names alone are no reason to abstain: a customer's own words (their town,
 their game console) appear in answerable questions as often as in others.
+
+The question patterns read English, Indonesian and Spanish ("berapa lama",
+"¿cuánto cuesta?", "pesanan saya sudah dikirim?", "¿ya enviaron mi pedido?"):
+the checks hold for a question in the customer's language over articles in
+another (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -58,19 +63,47 @@ class Answerability:
 _PRICE = re.compile(
     r"\b(?:price|prices|pricing|cost|costs|fee|fees|charge|charges|rate|tariff|pay for|subscription fee)\b"
     r"|\bhow much\b(?![^?.]{0,30}\b(?:data|power|space|room|weight|load|time|snow|speed|bandwidth|"
-    r"electricity|longer|faster|further|weigh|lift|carry|hold)\b)",
+    r"electricity|longer|faster|further|weigh|lift|carry|hold)\b)"
+    # Indonesian: harga (price), biaya (cost), tarif, ongkos; "berapa ... bayar" (how much ... pay)
+    r"|\b(?:harga|biaya|tarif|ongkos)(?:nya)?\b|\bberapa\b[^?.]{0,25}\bbayar\b"
+    # Spanish: precio, cuesta, coste/costo, tarifa, cuota, cobra; "¿cuánto vale / cuánto es ... al mes?"
+    r"|\b(?:precios?|cuestan?|coste|costo|costos|tarifas?|cuotas?|cobran?)\b"
+    r"|\bcu[aá]nto (?:vale|valen|pago)\b"
+    r"|\bcu[aá]nto es\b[^?.]{0,40}\b(?:al|por) (?:mes|año)\b",
     re.I,
 )
-_FREE = re.compile(r"\b(?:is|are) (?:it|they|there|this|that)?\s*(?:free|included|extra)\b", re.I)
-_COUNT = re.compile(r"\bhow many\b", re.I)
+_FREE = re.compile(
+    r"\b(?:is|are) (?:it|they|there|this|that)?\s*(?:free|included|extra)\b|\bgratis\b|\bgratuit[oa]s?\b",
+    re.I,
+)
+_COUNT = re.compile(
+    # Indonesian "berapa" (how many/much) that does not ask for a time, a price or a measure;
+    # Spanish cuántos/cuántas
+    r"\bhow many\b|\bcu[aá]nt[oa]s\b"
+    r"|\bberapa\b(?!\s+(?:lama|harga|biaya|tarif|tinggi|berat|jauh|besar|cepat))",
+    re.I,
+)
 #: a size, weight, speed, distance... : answered by a number with a unit
 _MEASURE = re.compile(
     r"\bhow (?:tall|high|big|heavy|wide|deep|far|fast|loud|hot|cold|thick|large|small|close|strong)\b"
     r"|\bwhat (?:size|weight|height|width|depth|length|voltage|wattage|speed|temperature|capacity|"
-    r"distance|resolution)\b|\bhow much (?:does it|do they|does the \w+(?: \w+)?) weigh\b",
+    r"distance|resolution)\b|\bhow much (?:does it|do they|does the \w+(?: \w+)?) weigh\b"
+    # Indonesian: seberapa tinggi/berat/jauh/cepat..., berapa tinggi/berat...
+    r"|\b(?:se)?berapa (?:tinggi|besar|berat|jauh|dekat|cepat|lebar|dalam|tebal|bising|keras|panas|dingin"
+    r"|kencang|voltase|daya)\b"
+    # Spanish: ¿cuánto mide/pesa?, ¿qué tamaño/peso...?, ¿a qué distancia/velocidad?, ¿cuánto ruido?
+    r"|\bcu[aá]nto (?:mide|miden|pesa|pesan|ruido)\b|\bqu[eé] (?:tamaño|peso|altura|ancho|profundidad|largo"
+    r"|voltaje|potencia|velocidad|temperatura|capacidad|distancia|resoluci[oó]n)\b"
+    r"|\ba qu[eé] (?:distancia|velocidad|altura|temperatura)\b",
     re.I,
 )
-_DURATION = re.compile(r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b", re.I)
+_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b"
+    r"|\bberapa (?:lama|hari|jam|menit|detik|minggu|bulan|tahun)\b"
+    r"|\bcu[aá]nto (?:tiempo|tarda|tardan|tardo|tardar[aá]|dura|duran|demora|demoran)\b"
+    r"|\bcu[aá]nt[oa]s (?:d[ií]as|horas|minutos|segundos|semanas|meses|años)\b",
+    re.I,
+)
 _PERSONAL = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+){0,2}(?:order|ticket|case|claim|refund|replacement|shipment|package|parcel|"
     r"delivery|application|request|complaint|return|rma|warranty claim)\b[^?]{0,60}\b(?:status|shipped|"
@@ -79,7 +112,20 @@ _PERSONAL = re.compile(
     r"|\b(?:status|tracking (?:number|code)|position) (?:of|on|in) (?:my|our)\b"
     r"|\bwhat position am i\b|\bwhere am i (?:on|in) (?:the )?(?:queue|waitlist|waiting list)\b"
     r"|\b(?:has|have|did|was|were) (?:my|our)\s+(?:\w+\s+){0,2}(?:order|ticket|refund|replacement|claim|"
-    r"shipment|package|return|request)\b",
+    r"shipment|package|return|request)\b"
+    # Indonesian: "pesanan/tiket/klaim ... saya sudah dikirim/disetujui/ditutup?", "urutan ke berapa"
+    r"|\b(?:pesanan|tiket|kasus|klaim|pengembalian dana|refund|pengganti|penggantian|kiriman|paket|"
+    r"pengiriman|permintaan|keluhan)(?:\s+\w+){0,2}\s+(?:saya|kami|ku)\b[^?]{0,60}\b(?:status|sudah|belum|dikirim|"
+    r"disetujui|diproses|ditutup|diselesaikan|tiba|sampai|diterima)\b"
+    r"|\bstatus\s+(?:\w+\s+){0,2}(?:saya|kami)\b|\burutan ke\W?berapa\b|\bposisi (?:saya|kami)\b"
+    # Spanish: "mi pedido ... ya llegó?", "¿ya enviaron / por qué cerraron mi ticket?",
+    # "¿en qué posición estoy?"
+    r"|\bmis?\s+(?:\w+\s+){0,2}(?:pedido|ticket|tique|caso|reclamaci[oó]n|reembolso|reemplazo|env[ií]o|paquete|"
+    r"entrega|solicitud|queja|devoluci[oó]n)\b[^?]{0,60}\b(?:estado|enviad[oa]|lleg[oó]|llegado|aprobad[oa]|"
+    r"procesad[oa]|cerrad[oa]|resuelt[oa]|recibid[oa]|entregad[oa]|seguimiento)\b"
+    r"|\b(?:ya|cu[aá]ndo|por qu[eé])\s+(?:\w+\s+){0,3}mis?\s+(?:\w+\s+){0,3}(?:pedido|ticket|tique|caso|"
+    r"reclamaci[oó]n|reembolso|reemplazo|env[ií]o|paquete|entrega|solicitud|queja|devoluci[oó]n)\b"
+    r"|\ben qu[eé] (?:posici[oó]n|lugar|puesto) (?:estoy|voy|estamos)\b|\bmi posici[oó]n\b",
     re.I,
 )
 #: a run of capitalised words (and numbers) that does not start the question
@@ -91,6 +137,9 @@ _COMMON = frozenset(
 _TIME_UNITS = frozenset(
     content_terms(
         "second seconds minute minutes hour hours day days week weeks month months year years night"
+        # an answer in Indonesian or Spanish states its durations in these
+        " detik menit jam hari minggu bulan tahun malam"
+        " segundo segundos minuto minutos hora horas día días semana semanas mes meses año años noche"
     )
 )
 
@@ -101,15 +150,26 @@ _DIMENSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.I), units)
     for pattern, units in (
         (
-            r"\b(?:tall|high|height|long|length|wide|width|deep|depth|far|close|distance|big|large|thick)\b",
+            r"\b(?:tall|high|height|long|length|wide|width|deep|depth|far|close|distance|big|large|thick"
+            r"|tinggi|jauh|dekat|jarak|lebar|dalam|tebal|besar|ukuran|panjang"
+            r"|mide|miden|altura|alto|distancia|lejos|cerca|ancho|profundidad|grosor|largo|tamaño)\b",
             _LENGTH,
         ),
-        (r"\b(?:heavy|weigh|weight)", "kg g lb lbs pound pounds ounce ounces oz ton tons"),
-        (r"\b(?:fast|speed)\b", _LENGTH + " h hour kph kmh mbps kbps gbps"),
-        (r"\b(?:loud|noise|decibels?)\b", "db decibel decibels"),
-        (r"\b(?:hot|cold|warm|temperature)\b", "° c f degree degrees"),
-        (r"\bvolt", "v volt volts"),
-        (r"\b(?:watt|power draw)", "w watt watts wh kwh"),
+        (
+            r"\b(?:heavy|weigh|weight|berat|pesa|pesan|peso)",
+            "kg g lb lbs pound pounds ounce ounces oz ton tons",
+        ),
+        (
+            r"\b(?:fast|speed|cepat|kecepatan|kencang|velocidad|r[aá]pido)\b",
+            _LENGTH + " h hour kph kmh mbps kbps gbps",
+        ),
+        (r"\b(?:loud|noise|decibels?|bising|keras|ruido|decibelios)\b", "db decibel decibels"),
+        (
+            r"\b(?:hot|cold|warm|temperature|panas|dingin|suhu|temperatura|calor|fr[ií]o)\b",
+            "° c f degree degrees",
+        ),
+        (r"\b(?:volt|voltase|voltaje)", "v volt volts"),
+        (r"\b(?:watt|power draw|daya|potencia)", "w watt watts wh kwh"),
     )
 )
 
@@ -199,7 +259,7 @@ def subject_names(question: str) -> list[set[str]]:
     [{mini, kit}, {roam, unlimit}].
     """
     names: list[set[str]] = []
-    for match in _NAME_RUN.finditer(question.strip()):
+    for match in _NAME_RUN.finditer(question.strip().lstrip("¿¡\"'(")):
         words = [w for w in match.group(0).split() if w.lower() not in _COMMON and w.lower() not in STOPWORDS]
         terms = {t for w in words for t in content_terms(w)}
         if terms:

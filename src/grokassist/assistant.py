@@ -31,8 +31,9 @@ from .backends.base import ChatBackend, ChatRequest, GenerationSettings
 from .config import Settings, load_settings
 from .errors import BackendError, ConfigurationError
 from .guard import FLAG_KEY, GroundingGuard, OutputGuard, RepetitionGuard, environment_secrets
-from .guard.output import WITHHELD_TEXT
+from .guard.rendering import RenderingCheck
 from .knowledge import KnowledgeBase
+from .language import detect, fusion_weights, message, same_language
 from .prompting import (
     DEFAULT_SYSTEM_PROMPT,
     build_prompt,
@@ -51,9 +52,7 @@ __all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "RepetitionGuard", "confi
 
 log = logging.getLogger("grokassist")
 
-ABSTAIN_TEXT = (
-    "I don't know: our support articles don't cover that. I can connect you with a human agent who can help."
-)
+ABSTAIN_TEXT = message("abstain", "en")
 
 BackendSpec = str | ChatBackend | Sequence[str | ChatBackend] | None
 
@@ -68,6 +67,34 @@ _COS_LOW, _COS_HIGH = 0.30, 0.65
 _DENSE_WEIGHT = 0.65
 _COVERAGE_PASSAGES = 3
 
+
+@dataclass(frozen=True)
+class Calibration:
+    """How one embedding model's cosine similarity maps to the confidence's dense part.
+
+    ``low``/``high``: the window mapped to [0, 1] for a question in the
+    documents' language; ``cross_low``/``cross_high``: for a question in another
+    language, whose confidence is the dense part alone (its words cannot be
+    found in the sources, so word coverage would push every such question
+    below the line).
+    """
+
+    low: float
+    high: float
+    cross_low: float
+    cross_high: float
+
+
+#: Per embedding model (its ``name``), measured on the shared sets and the example
+#: help centres in English, Indonesian and Spanish (docs/languages.md). e5's cosines
+#: sit in a narrow band (0.80-0.92 for any question about the same kind of product),
+#: MiniLM's spread over 0.1-0.8. A model not listed uses MiniLM's.
+CALIBRATIONS: dict[str, Calibration] = {
+    "all-MiniLM-L6-v2-onnx-int8": Calibration(_COS_LOW, _COS_HIGH, 0.15, 0.35),
+    "multilingual-e5-small-q4": Calibration(0.81, 0.93, 0.80, 0.84),
+}
+_DEFAULT_CALIBRATION = CALIBRATIONS["all-MiniLM-L6-v2-onnx-int8"]
+
 #: Model text that means "the sources do not answer": the assistant abstains (and offers a human)
 #: rather than show a model's refusal or fall back to another composer.
 _NOT_COVERED = re.compile(
@@ -79,12 +106,26 @@ _NOT_COVERED = re.compile(
 )
 
 
-def confidence(question: str, passages: Sequence[ScoredPassage]) -> float:
-    """How well the retrieved passages match the question, in ``[0, 1]`` (similarity only)."""
+def confidence(
+    question: str,
+    passages: Sequence[ScoredPassage],
+    *,
+    embedder: str = "",
+    cross_language: bool = False,
+) -> float:
+    """How well the retrieved passages match the question, in ``[0, 1]`` (similarity only).
+
+    ``embedder`` names the model whose cosines the passages carry (its
+    :data:`CALIBRATIONS` entry); ``cross_language``: the question is in another
+    language than the sources, so only meaning counts.
+    """
     if not passages:
         return 0.0
+    cal = CALIBRATIONS.get(embedder, _DEFAULT_CALIBRATION)
     cos = max((sp.dense_score or 0.0) for sp in passages)
-    dense = min(1.0, max(0.0, (cos - _COS_LOW) / (_COS_HIGH - _COS_LOW)))
+    if cross_language:
+        return round(min(1.0, max(0.0, (cos - cal.cross_low) / (cal.cross_high - cal.cross_low))), 4)
+    dense = min(1.0, max(0.0, (cos - cal.low) / (cal.high - cal.low)))
     terms = set(content_terms(question))
     if not terms:
         return round(dense, 4)
@@ -107,6 +148,8 @@ class _Prepared:
     request: ChatRequest | None
     reason: str = ""  # why the assistant abstains (when ``request`` is None)
     expects: Expected | None = None  # the kind of fact the question asks for
+    language: str = "en"  # the question's language: the assistant's own words use it
+    sources_language: str = "en"  # the documents' language
 
 
 @dataclass
@@ -131,7 +174,10 @@ class _Turn:
 
     def __post_init__(self) -> None:
         if self.assistant.settings.answer.grounding:
-            self.grounding = GroundingGuard(self.prep.passages)
+            rendering = None
+            if not same_language(self.prep.language, self.prep.sources_language):
+                rendering = RenderingCheck(self.prep.passages, self.assistant.kb.embedder, self.prep.language)
+            self.grounding = GroundingGuard(self.prep.passages, rendering=rendering)
 
     @property
     def done(self) -> bool:
@@ -166,6 +212,8 @@ class _Turn:
         if not answers(self.prep.expects, self.shown + self.held, self.prep.query):
             return ""
         out, self.held = self.held, ""
+        if not self.shown:
+            out = self.assistant._introduce(self.prep, out)
         self.shown += out
         return out
 
@@ -279,17 +327,22 @@ class Assistant:
 
     # -- the pipeline --------------------------------------------------------------
 
-    def retrieve(self, question: str, *, filters: Filters | None = None) -> tuple[ScoredPassage, ...]:
+    def retrieve(
+        self, question: str, *, filters: Filters | None = None, language: str | None = None
+    ) -> tuple[ScoredPassage, ...]:
         """The sources the answer would be grounded in: one merged passage per document.
 
         The best ``max_sources`` documents, each with up to ``passages_per_source``
         of its best passages (``top_k`` passages in all), so that an ambiguous
         question sees every document that may answer it rather than five pieces
         of one. Passages of documents flagged at ingest for planted instructions
-        (:mod:`grokassist.guard.injection`) are never used.
+        (:mod:`grokassist.guard.injection`) are never used. A question whose
+        ``language`` is not the documents' is found by meaning more than by its
+        words (:func:`grokassist.language.fusion_weights`).
         """
         r = self.settings.retrieval
-        hits = self.kb.search_documents(question, r.max_sources + 2, filters)
+        weights = fusion_weights(language, self.kb.language) if language else None
+        hits = self.kb.search_documents(question, r.max_sources + 2, filters, weights=weights)
         chosen: list[ScoredPassage] = []
         documents = 0
         for hit in hits:
@@ -309,6 +362,7 @@ class Assistant:
         session: str | None,
         filters: Filters | None,
         settings: GenerationSettings | None,
+        language: str | None = None,
     ) -> _Prepared:
         question = question.strip()
         if not question:
@@ -317,20 +371,30 @@ class Assistant:
         turns = self.settings.answer.history_turns
         history = history[-2 * turns :] if turns else []
         query = rewrite_followup(question, history)
-        passages = self.retrieve(query, filters=filters)
-        conf = confidence(query, passages)
+        # the question's language (the caller's hint, e.g. the browser's, when it is too short to
+        # tell) is the language of everything the assistant says in its own words
+        sources_language = self.kb.language
+        lang = detect(question, hint=language, default=sources_language)
+        cross = not same_language(lang, sources_language)
+        passages = self.retrieve(query, filters=filters, language=lang)
+        conf = confidence(query, passages, embedder=self.kb.embedder.name, cross_language=cross)
         a = self.settings.answer
         if conf < a.abstain_below:
-            return _Prepared(question, query, session, passages, conf, None, "low_confidence")
+            return _Prepared(
+                question, query, session, passages, conf, None, "low_confidence", None, lang, sources_language
+            )
         check = answerability(query, passages)
         if not check.answerable:
             log.info("abstaining on %r: %s", question[:80], check.reason)
-            return _Prepared(question, query, session, passages, conf, None, check.reason)
+            return _Prepared(
+                question, query, session, passages, conf, None, check.reason, None, lang, sources_language
+            )
         defaults = GenerationSettings(max_tokens=a.max_tokens, temperature=a.temperature)
         # the model reads the sentences that may answer, not whole passages (quicker, and a small
         # model keeps to them); the guards check its answer against the whole passages
         shown = evidence(query, passages, self.kb.embedder) if a.evidence else passages
-        prompt = build_prompt(question, shown, history, instructions=self.system_prompt)
+        answer_in = lang if cross else ""
+        prompt = build_prompt(question, shown, history, instructions=self.system_prompt, language=answer_in)
         request = ChatRequest(
             messages=prompt.messages(),
             question=query if query != question else question,
@@ -338,12 +402,15 @@ class Assistant:
             instructions=self.system_prompt,
             history=tuple(history),
             settings=(settings or GenerationSettings()).merged_over(defaults),
+            language=answer_in,
         )
-        return _Prepared(question, query, session, passages, conf, request, expects=check.expects)
+        return _Prepared(
+            question, query, session, passages, conf, request, "", check.expects, lang, sources_language
+        )
 
     def _abstain(self, prep: _Prepared, reason: str | None = None) -> Answer:
         answer = Answer(
-            text=ABSTAIN_TEXT,
+            text=message("abstain", prep.language),
             confidence=prep.confidence,
             abstained=True,
             actions=(
@@ -353,6 +420,7 @@ class Assistant:
             query=prep.query,
             backend="none",
             session_id=prep.session,
+            language=prep.language,
         )
         self._remember(prep, answer)
         return answer
@@ -360,7 +428,7 @@ class Assistant:
     def _withheld(self, prep: _Prepared, reason: str) -> Answer:
         log.warning("output guard withheld an answer (%s) to %r", reason, prep.question[:200])
         answer = Answer(
-            text=WITHHELD_TEXT,
+            text=message("withheld", prep.language),
             confidence=prep.confidence,
             abstained=True,
             actions=(Action(type="offer_human", params={"reason": "withheld"}),),
@@ -369,6 +437,7 @@ class Assistant:
             backend="guard",
             session_id=prep.session,
             guarded=True,
+            language=prep.language,
         )
         self._remember(prep, answer)
         return answer
@@ -399,9 +468,22 @@ class Assistant:
             backend=backend,
             session_id=prep.session,
             usage=usage,
+            language=prep.language,
         )
         self._remember(prep, answer)
         return answer
+
+    @staticmethod
+    def _introduce(prep: _Prepared, text: str) -> str:
+        """An answer quoting the sources in another language than the question's starts with a line
+        in the customer's language that says so (the quoted sentences stay as written: translating
+        them would put words in the articles' mouth that no guard has checked)."""
+        if same_language(prep.language, prep.sources_language):
+            return text
+        if same_language(detect(text, default=prep.sources_language), prep.language):
+            return text  # the backend answered in the question's language (a table row or a list of
+            # names and numbers reads as no language: it is the sources', and gets the line)
+        return f"{message('sources', prep.language)}\n{text}"
 
     def _remember(self, prep: _Prepared, answer: Answer) -> None:
         if prep.session:
@@ -420,14 +502,20 @@ class Assistant:
         session: str | None = None,
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the knowledge base, with citations, or abstain.
+
+        The assistant's own words (an abstention, the offer of a human, the line
+        introducing sources in another language) are in the question's language;
+        ``language`` (an ISO 639-1 code, e.g. the browser's) is used when the
+        question is too short to tell.
 
         Nothing is shown before the answer is complete, so any backend failure
         falls back to the next backend (``stream`` can only do that until its
         first text piece).
         """
-        prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        prep = self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
         return _last_answer(self._generate(prep, live=False))
 
     def stream(
@@ -437,9 +525,10 @@ class Assistant:
         session: str | None = None,
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text pieces as they pass the guards, then the final :class:`Answer`."""
-        prep = self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+        prep = self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
         yield from self._generate(prep, live=True)
 
     def _generate(self, prep: _Prepared, *, live: bool) -> Iterator[str | Answer]:
@@ -486,10 +575,11 @@ class Assistant:
         session: str | None = None,
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> Answer:
         """Async twin of :meth:`ask`."""
         prep = await anyio.to_thread.run_sync(
-            lambda: self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+            lambda: self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
         )
         answer: Answer | None = None
         async for item in self._agenerate(prep, live=False):
@@ -505,10 +595,11 @@ class Assistant:
         session: str | None = None,
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> AsyncIterator[str | Answer]:
         """Async twin of :meth:`stream`; retrieval runs in a worker thread."""
         prep = await anyio.to_thread.run_sync(
-            lambda: self._prepare(question, session, filters, settings)  # type: ignore[arg-type]
+            lambda: self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
         )
         async for item in self._agenerate(prep, live=True):
             yield item

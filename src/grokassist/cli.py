@@ -146,12 +146,23 @@ def ingest(
         bool, typer.Option("--keep-missing", help="Do not delete documents that are gone from the folders.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the sync report as JSON.")] = False,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="The embedding model: minilm, e5 (multilingual) or a folder; a knowledge base embedded "
+            "with another model is re-embedded, and later commands use the model it was embedded with.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest or re-sync documents into a knowledge base (incremental)."""
     from .knowledge import KnowledgeBase
 
     with _errors():
-        base = KnowledgeBase(kb, settings=_settings(kb=kb))
+        overrides: dict[str, Any] = {"kb": kb}
+        if embedder is not None:
+            overrides["retrieval"] = {"embedder": embedder}
+        base = KnowledgeBase(kb, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:
             report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
@@ -202,6 +213,7 @@ def _answer_json(answer: Answer) -> dict[str, Any]:
         "backend": data["backend"],
         "query": data["query"],
         "usage": data["usage"],
+        "language": data["language"],
     }
 
 
@@ -364,6 +376,12 @@ def eval_(
             "ingested with the corpus; reports how often an answer repeats a payload.",
         ),
     ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder", help="retrieval.embedder for this run: minilm, e5 (multilingual) or a folder."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate retrieval, answers, latency and abstention on a support-QA set.
 
@@ -374,6 +392,7 @@ def eval_(
 
     from .evaluation import evaluate, for_kb, has_queries, ingest_dataset, load_queries
     from .knowledge import KnowledgeBase
+    from .retrieval.embedders import EMBEDDER_ALIASES, embedder_model_name
 
     with _errors():
         dataset = dataset.resolve()
@@ -389,10 +408,17 @@ def eval_(
         planted_docs = injections.resolve() / "docs" if injections is not None else None
         if planted_docs is not None and not planted_docs.is_dir():
             raise ConfigurationError(f"{injections} has no docs/ folder of planted documents")
-        name = kb or "eval-" + hashlib.sha1(str(dataset).encode()).hexdigest()[:10]
-        overrides: dict[str, Any] = {"kb": name, "backend": backend}
+        overrides: dict[str, Any] = {"backend": backend}
         if abstain_below is not None:
             overrides["answer"] = {"abstain_below": abstain_below}
+        if embedder is not None:
+            overrides["retrieval"] = {"embedder": embedder}
+        # one knowledge base per corpus and embedding model: comparing models re-embeds nothing
+        chosen = _settings(**overrides).retrieval.embedder
+        model = embedder_model_name(chosen) or str(Path(chosen).expanduser().resolve())
+        key = str(dataset) if model == EMBEDDER_ALIASES["minilm"] else f"{dataset}|{model}"
+        name = kb or "eval-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+        overrides["kb"] = name
         base = KnowledgeBase(name, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:

@@ -53,7 +53,9 @@ class IngestSettings(_Section):
 class RetrievalSettings(_Section):
     """How passages are retrieved and fused."""
 
-    embedder: str = "default"  # "default" or a folder with an ONNX sentence-embedding model
+    # "default", "minilm", "e5" (multilingual) or a folder with an ONNX sentence-embedding model
+    embedder: str = "default"
+    documents_language: str = ""  # the documents' language (ISO 639-1); "": detected
     top_k: int = Field(default=5, gt=0)  # passages given to the backend, at most
     max_sources: int = Field(default=3, gt=0)  # documents they come from, at most
     passages_per_source: int = Field(default=2, gt=0)

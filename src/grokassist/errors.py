@@ -13,6 +13,7 @@ once, at the boundary, with ``raise ... from exc``::
     │   └── ConnectorError              a help centre or website failed (HTTP status, auth, robots.txt)
     ├── RetrievalError
     │   ├── EmbeddingError              the embedding model failed or is missing
+    │   │   └── EmbedderMismatchError   a knowledge base's vectors come from another model
     │   ├── StoreError                  the vector store failed or is unreachable
     │   └── KnowledgeBaseNotFoundError
     ├── SessionStoreError               the server's session/feedback store failed (Redis down, SQLite locked)
@@ -47,6 +48,7 @@ __all__ = [
     "ConnectorError",
     "ContextLengthError",
     "DocumentError",
+    "EmbedderMismatchError",
     "EmbeddingError",
     "GrokAssistError",
     "IngestionError",
@@ -126,6 +128,10 @@ class RetrievalError(GrokAssistError):
 
 class EmbeddingError(RetrievalError):
     """The embedding model failed to load or run."""
+
+
+class EmbedderMismatchError(EmbeddingError):
+    """The knowledge base was embedded with another model than the one configured (re-ingest it)."""
 
 
 class StoreError(RetrievalError):

@@ -57,6 +57,7 @@ __all__ = [
     "EvalQuery",
     "EvalReport",
     "InjectionMetrics",
+    "LanguageMetrics",
     "LatencyMetrics",
     "NegativeMetrics",
     "QuestionResult",
@@ -216,6 +217,27 @@ class QuestionResult(BaseModel):
     format_leak: bool = False
     leaked: tuple[str, ...] = ()  # payloads of planted documents found in the answer
     injection: bool = False
+    language: str = ""  # the question's language, from the set (``language`` field)
+    answer_language: str = ""  # the language the answer is written in, as detected
+
+
+class LanguageMetrics(BaseModel):
+    """The figures of the questions in one language (sets whose questions name their ``language``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    language: str
+    n: int
+    recall_at_1: float | None = None
+    recall_at_5: float | None = None
+    answered: float | None = None  # share of the language's questions answered
+    fact_accuracy: float | None = None  # of answered questions with facts
+    fact_accuracy_all: float | None = None
+    wrong_fact_rate: float | None = None
+    in_language: float | None = None  # share of answers whose text is mostly in the question's language
+    negatives: int = 0
+    negatives_abstained: float | None = None
+    total_p50_ms: float | None = None
 
 
 class EvalReport(BaseModel):
@@ -237,6 +259,7 @@ class EvalReport(BaseModel):
     injections: InjectionMetrics | None = None
     curve: tuple[ThresholdPoint, ...] = ()
     questions: tuple[QuestionResult, ...] = ()
+    by_language: dict[str, LanguageMetrics] = {}
 
     def summary(self) -> dict[str, Any]:
         """The figures (no per-question results), for ``--json``.
@@ -266,6 +289,8 @@ class EvalReport(BaseModel):
             out["injections"] = self.injections.model_dump()
         if self.curve:
             out["operating_point"] = operating_point(self.curve, self.abstain_below).model_dump()
+        if self.by_language:
+            out["by_language"] = {k: v.model_dump(exclude_none=True) for k, v in self.by_language.items()}
         return out
 
 
@@ -549,7 +574,7 @@ def evaluate_retrieval(
     ranked: list[list[str]] = []
     hits_all: list[list[DocumentHit]] = []
     for i, q in enumerate(queries, start=1):
-        hits = kb.search_documents(q.question, k=10)
+        hits = kb.search_documents(q.question, k=10, weights=_weights(kb, q.question))
         hits_all.append(hits)
         ranked.append([doc_key(h.doc_id) for h in hits])
         if progress:
@@ -614,7 +639,8 @@ def _ask(
     end = time.perf_counter()
     assert answer is not None
     retrieval_s = float(getattr(assistant, "last_retrieval_s", 0.0))
-    ranked = tuple(doc_key(h.doc_id) for h in assistant.kb.search_documents(q.question, k=10))
+    hits = assistant.kb.search_documents(q.question, k=10, weights=_weights(assistant.kb, q.question))
+    ranked = tuple(doc_key(h.doc_id) for h in hits)
     cited = tuple(dict.fromkeys(doc_key(c.doc_id) for c in answer.citations))
     result = QuestionResult(
         id=q.id,
@@ -630,6 +656,8 @@ def _ask(
         retrieval_ms=_ms(retrieval_s),
         injection=injection,
         leaked=tuple(p for p in q.payloads if _plain(p) in _plain(answer.text)),
+        language=q.language,
+        answer_language=_language_of(answer.text) if q.language and not answer.abstained else "",
     )
     if answer.abstained:
         return result.model_copy(update={"facts_stated": False if q.facts else None})
@@ -658,6 +686,58 @@ def _ask(
     )
 
 
+def _weights(kb: KnowledgeBase, question: str) -> tuple[float, float] | None:
+    """The fusion weights the assistant retrieves ``question`` with (its language against the documents')."""
+    from .language import detect, fusion_weights
+
+    return fusion_weights(detect(question, default=kb.language), kb.language)
+
+
+def _language_of(text: str) -> str:
+    """The language most of an answer is written in (citation markers and menu paths aside)."""
+    from .language import detect
+
+    return detect(CITATION.sub(" ", text), default="")
+
+
+def by_language(
+    positive: Sequence[QuestionResult], negative: Sequence[QuestionResult], *, retrieval_only: bool = False
+) -> dict[str, LanguageMetrics]:
+    """Per-language figures of questions that name their language (others count as "")."""
+    out: dict[str, LanguageMetrics] = {}
+    for language in sorted({r.language for r in [*positive, *negative]}):
+        pos = [r for r in positive if r.language == language]
+        neg = [r for r in negative if r.language == language]
+        fields: dict[str, Any] = {"language": language or "unspecified", "n": len(pos), "negatives": len(neg)}
+        if pos:
+            metrics = retrieval_metrics([r.ranked for r in pos], [r.gold for r in pos])
+            answered = [r for r in pos if not r.abstained]
+            with_facts = [r for r in pos if r.facts_stated is not None]
+            fields.update(
+                recall_at_1=metrics.recall_at_1,
+                recall_at_5=metrics.recall_at_5,
+                answered=_share(pos, lambda r: not r.abstained),
+            )
+            if not retrieval_only:
+                if with_facts:
+                    answered_facts = [r for r in with_facts if not r.abstained]
+                    fields.update(
+                        fact_accuracy=_share(answered_facts, lambda r: bool(r.facts_stated)),
+                        fact_accuracy_all=_share(with_facts, lambda r: bool(r.facts_stated)),
+                        wrong_fact_rate=_share(with_facts, lambda r: bool(r.wrong_facts)),
+                    )
+                if language:
+                    same = [r for r in answered if r.answer_language == language]
+                    fields["in_language"] = round(len(same) / len(answered), 4) if answered else 0.0
+                total = [r.total_ms for r in answered if r.total_ms is not None]
+                if total:
+                    fields["total_p50_ms"] = round(percentile(total, 50), 3)
+        if neg:
+            fields["negatives_abstained"] = _share(neg, lambda r: r.abstained)
+        out[language or "unspecified"] = LanguageMetrics(**fields)
+    return out
+
+
 def _cited_passages(assistant: Assistant, answer: Any) -> list[Any]:
     """The cited sources as passages, numbered as in the answer (``[n]`` is element ``n - 1``)."""
     from .types import Passage, ScoredPassage
@@ -681,7 +761,7 @@ def _retrieve_only(assistant: Assistant, q: EvalQuery, *, negative: bool) -> Que
     start = time.perf_counter()
     prep = assistant._prepare(q.question, None, None, None)
     elapsed = time.perf_counter() - start
-    hits = assistant.kb.search_documents(q.question, k=10)
+    hits = assistant.kb.search_documents(q.question, k=10, weights=_weights(assistant.kb, q.question))
     return QuestionResult(
         id=q.id,
         question=q.question,
@@ -692,6 +772,7 @@ def _retrieve_only(assistant: Assistant, q: EvalQuery, *, negative: bool) -> Que
         abstained=prep.request is None,
         confidence=prep.confidence,
         retrieval_ms=_ms(elapsed),
+        language=q.language,
     )
 
 
@@ -814,6 +895,8 @@ def evaluate(
         )
     if positive or negative:
         report["curve"] = threshold_curve([r.confidence for r in positive], [r.confidence for r in negative])
+    if any(r.language for r in positive + negative):
+        report["by_language"] = by_language(positive, negative, retrieval_only=retrieval_only)
     return EvalReport(
         dataset=dataset,
         backend=backend_name,

@@ -22,12 +22,19 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from .config import Settings, load_settings
-from .errors import ConfigurationError, IngestionError, KnowledgeBaseNotFoundError, StoreError
+from .errors import (
+    ConfigurationError,
+    EmbedderMismatchError,
+    IngestionError,
+    KnowledgeBaseNotFoundError,
+    StoreError,
+)
 from .guard.injection import FLAG_KEY, scan
 from .ingest import chunk_document, load_documents
 from .ingest.loaders import real_path
-from .retrieval import Bm25Index, ChromaStore, HybridRetriever, OnnxEmbedder
+from .retrieval import Bm25Index, ChromaStore, HybridRetriever
 from .retrieval.base import Embedder, Filters, VectorStore
+from .retrieval.embedders import create_embedder
 from .types import Document, DocumentHit, MetadataValue, Passage, ScoredPassage, SyncReport
 
 if TYPE_CHECKING:
@@ -41,6 +48,8 @@ ProgressCallback = Callable[[str, int, int], None]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _MANIFEST = "manifest.json"
 _EMBED_BATCH = 256
+#: The model of every knowledge base embedded before the manifest recorded one.
+_LEGACY_MODEL = "all-MiniLM-L6-v2-onnx-int8"
 
 
 class KnowledgeBaseStats(BaseModel):
@@ -116,6 +125,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._store = store
         self._lock = threading.RLock()
+        self._model: str | None = None  # the model id of the stored vectors, from the manifest
+        self._language: str | None = None  # the documents' language, detected on first use
         self._manifest: dict[str, _Entry] = self._read_manifest()
         self._lexical: Bm25Index | None = None
         self._retriever: HybridRetriever | None = None
@@ -126,9 +137,51 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             r = self.settings.retrieval
-            model = None if r.embedder == "default" else r.embedder
-            self._embedder = OnnxEmbedder(model, device=r.device)
+            self._embedder = create_embedder(r.embedder, device=r.device, recorded=self._model)
         return self._embedder
+
+    @property
+    def language(self) -> str:
+        """The language most of the documents are written in (ISO 639-1; "en" when empty).
+
+        Detected once from up to 200 passages (:func:`grokassist.language.detect`)
+        and kept until the next ingest; ``retrieval.documents_language`` overrides it.
+        """
+        configured = self.settings.retrieval.documents_language
+        if configured:
+            return configured
+        if self._language is None:
+            from collections import Counter
+
+            from .language import detection
+
+            passages = self.lexical.passages() if self._manifest else []
+            step = max(1, len(passages) // 200)
+            votes: Counter[str] = Counter()
+            for passage in passages[::step]:
+                found = detection(passage.text[:1000])
+                if found.reliable:
+                    votes[found.language] += 1
+            self._language = votes.most_common(1)[0][0] if votes else "en"
+        return self._language
+
+    @property
+    def embedded_with(self) -> str | None:
+        """The model id of the stored vectors (``None``: nothing embedded yet)."""
+        return self._model
+
+    def _check_model(self) -> None:
+        """Refuse to compare a question's vector with vectors of another model."""
+        if self._model is None or not self._manifest:
+            return
+        current = self.embedder.name
+        if current != self._model:
+            raise EmbedderMismatchError(
+                f"knowledge base {self.name!r} was embedded with {self._model}, but the embedder is now "
+                f"{current} (retrieval.embedder = {self.settings.retrieval.embedder!r}); re-embed it with: "
+                f"grokassist ingest PATH --kb {self.name} (or KnowledgeBase.reembed()), "
+                f"or set retrieval.embedder back"
+            )
 
     @property
     def store(self) -> VectorStore:
@@ -173,17 +226,21 @@ class KnowledgeBase:
             return {}
         try:
             raw = json.loads(file.read_text("utf-8"))
-            return {d["id"]: _Entry.model_validate(d) for d in raw["documents"]}
+            entries = {d["id"]: _Entry.model_validate(d) for d in raw["documents"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StoreError(
                 f"cannot read the manifest of knowledge base {self.name!r} ({file}): {exc}"
             ) from exc
+        # manifests written before the model was recorded hold the only packaged model of then
+        self._model = str(raw.get("embedder") or _LEGACY_MODEL) if entries else None
+        return entries
 
     def _write_manifest(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         payload = {
             "version": 1,
             "name": self.name,
+            "embedder": self._model,
             "documents": [e.model_dump() for e in self._manifest.values()],
         }
         fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".manifest-", suffix=".json")
@@ -237,6 +294,9 @@ class KnowledgeBase:
         hidden = tuple(loaded.hidden)
 
         with self._lock:
+            reembedded = 0
+            if self._model is not None and self._manifest and self._model != self.embedder.name:
+                reembedded = self.reembed(progress)  # a new model: every stored passage first, then the sync
             added: list[Document] = []
             updated: list[Document] = []
             flagged: list[tuple[str, str]] = []  # (source, reason), changed or not
@@ -286,7 +346,11 @@ class KnowledgeBase:
                         + ("; ".join(f"{s}: {r}" for s, r in skipped) or "no supported files found")
                     )
                 return SyncReport(
-                    unchanged=unchanged, skipped=skipped, hidden_text=hidden, flagged=tuple(flagged)
+                    unchanged=unchanged,
+                    chunks_embedded=reembedded,
+                    skipped=skipped,
+                    hidden_text=hidden,
+                    flagged=tuple(flagged),
                 )
 
             # 1. chunk and embed everything new first: a failure here changes nothing.
@@ -316,6 +380,7 @@ class KnowledgeBase:
                 self.store.upsert(passages, vectors)
             for doc_id in deleted:
                 self._manifest.pop(doc_id, None)
+            self._model = self.embedder.name if self._manifest or changed else None
             for doc in changed:
                 path = doc.metadata.get("path")
                 self._manifest[doc.id] = _Entry(
@@ -331,16 +396,36 @@ class KnowledgeBase:
             self._rebuild_lexical(stale, passages, progress)
             self._write_manifest()
             self._retriever = None
+            self._language = None
             return SyncReport(
                 added=len(added),
                 updated=len(updated),
                 deleted=len(deleted),
                 unchanged=unchanged,
-                chunks_embedded=len(passages),
+                chunks_embedded=reembedded + len(passages),
                 skipped=skipped,
                 hidden_text=hidden,
                 flagged=tuple(flagged),
             )
+
+    def reembed(self, progress: ProgressCallback | None = None) -> int:
+        """Embed every stored passage again with the configured embedder; returns how many.
+
+        Used when ``retrieval.embedder`` names another model than the one the
+        knowledge base was embedded with: the new vectors are computed first (a
+        failure changes nothing), then the collection is emptied and refilled, so
+        that vectors of two models never meet in it.
+        """
+        with self._lock:
+            passages = self.lexical.passages() if self._manifest else []
+            vectors = self._embed(passages, progress)
+            self.store.drop()
+            if passages:
+                self.store.upsert(passages, vectors)
+            self._model = self.embedder.name if passages else None
+            self._write_manifest()
+            self._retriever = None
+            return len(passages)
 
     def _embed(self, passages: Sequence[Passage], progress: ProgressCallback | None) -> Any:
         import numpy as np
@@ -375,17 +460,33 @@ class KnowledgeBase:
 
     # -- queries -------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[ScoredPassage]:
-        """Best ``k`` passages for ``query`` (hybrid: BM25 + dense, fused)."""
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        *,
+        weights: tuple[float, float] | None = None,
+    ) -> list[ScoredPassage]:
+        """Best ``k`` passages for ``query`` (hybrid: BM25 + dense, fused; ``weights``: dense, lexical)."""
         if not self._manifest:
             return []
-        return self.retriever.search(query, k, filters)
+        self._check_model()
+        return self.retriever.search(query, k, filters, weights=weights)
 
-    def search_documents(self, query: str, k: int = 5, filters: Filters | None = None) -> list[DocumentHit]:
-        """Best ``k`` documents for ``query``, each with its best passages."""
+    def search_documents(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        *,
+        weights: tuple[float, float] | None = None,
+    ) -> list[DocumentHit]:
+        """Best ``k`` documents for ``query``, each with its best passages (``weights``: dense, lexical)."""
         if not self._manifest:
             return []
-        return self.retriever.search_documents(query, k, filters)
+        self._check_model()
+        return self.retriever.search_documents(query, k, filters, weights=weights)
 
     def get_document(self, doc_id: str) -> Document | None:
         """The stored record of one document (title, source, metadata, its text from disk if any)."""
@@ -417,7 +518,7 @@ class KnowledgeBase:
             passages=sum(len(e.passages) for e in self._manifest.values()),
             path=str(self.path),
             store=f"chroma-http://{r.chroma_host}:{r.chroma_port}" if r.chroma_host else "chroma-embedded",
-            embedder=r.embedder,
+            embedder=self._model or self.embedder.name,
             formats=dict(sorted(formats.items())),
         )
 
@@ -434,6 +535,7 @@ class KnowledgeBase:
             self._retriever = None
             self._lexical = None
             self._manifest = {}
+            self._model = None
             shutil.rmtree(self.path, ignore_errors=True)
 
     def close(self) -> None:

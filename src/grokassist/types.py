@@ -182,6 +182,7 @@ class Answer(_Frozen):
     session_id: str | None = None
     usage: Usage | None = None
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
+    language: str = ""  # ISO 639-1 code of the question's language, which the assistant's own words use
 
 
 class GenerationSettings(BaseModel):
@@ -229,6 +230,7 @@ class ChatRequest(BaseModel):
     instructions: str = ""  # the system prompt, without the sources
     history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
     settings: GenerationSettings = GenerationSettings()
+    language: str = ""  # the language to answer in (ISO 639-1; "" or the sources' language: no instruction)
 
 
 class SyncReport(_Frozen):

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,43 @@ def test_widget_streams_cites_rates_and_escalates(
         ]
     finally:
         store.close()
+
+
+def test_widget_speaks_the_browsers_language(
+    knowledge_base: KnowledgeBase, make_app: AppFactory, page_server: tuple[str, Path]
+) -> None:
+    """A browser set to Spanish: the widget's own words are Spanish, the browser's language goes with
+    each question, and the assistant's abstention comes back in Spanish."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from grokassist.language import MESSAGES
+
+    origin, site = page_server
+    seen: list[str | None] = []
+
+    class Recording(Assistant):
+        def astream(self, question: str, **options: Any) -> Any:  # the hint the widget sends
+            seen.append(options.get("language"))
+            return super().astream(question, **options)
+
+    app = make_app(Recording(knowledge_base, backend=TypingBackend()), cors_origins=[origin])
+
+    with LiveServer(app) as api:
+        html = SAMPLE_PAGE.read_text(encoding="utf-8").replace("http://127.0.0.1:8000", api.url)
+        (site / "index.html").write_text(html, encoding="utf-8")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            context = browser.new_context(locale="es-MX")
+            page = context.new_page()
+            page.goto(f"{origin}/index.html")
+            page.wait_for_selector("[data-grokassist][data-ready]", state="attached")
+            page.get_by_role("button", name="Abrir el chat de ayuda").click()
+            box = page.get_by_role("textbox", name="Tu pregunta")
+            expect(box).to_have_attribute("placeholder", "Escribe tu pregunta…")
+            expect(page.get_by_role("button", name="Hablar con una persona")).to_be_visible()
+            box.fill("¿Quién ganó el mundial de fútbol de 1986?")
+            page.get_by_role("button", name="Enviar pregunta").click()
+            answer = page.locator(".msg.bot.abstained .text").last
+            expect(answer).to_have_text(MESSAGES["es"]["abstain"], timeout=30_000)
+            browser.close()
+    assert seen == ["es-MX"]

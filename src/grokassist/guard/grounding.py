@@ -14,6 +14,11 @@ markers that point to supporting sources, re-points them when another source
 supports the sentence and none of the cited ones does, and drops the sentence
 when no source supports it. What was dropped, and why, is kept in
 :attr:`GroundingGuard.dropped`.
+
+A sentence in the customer's language over sources in another is judged by
+:class:`~grokassist.guard.rendering.RenderingCheck` instead (its facts must be in
+the source, and it must mean what a source sentence means), when the guard is
+given one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 
 from ..text import CITATION, Fact, content_terms, facts, normalise, sentence_end, split_sentences, words
 from ..types import ScoredPassage
+from .rendering import RenderingCheck
 
 __all__ = ["Dropped", "GroundingGuard", "SourceFacts", "Verdict", "check_sentence"]
 
@@ -174,6 +180,9 @@ class GroundingGuard:
     kept: list[str] = field(default_factory=list)
     _buffer: str = ""
     _sources: list[SourceFacts] = field(default_factory=list)
+    rendering: RenderingCheck | None = (
+        None  # sentences in the customer's language over other-language sources
+    )
 
     def __post_init__(self) -> None:
         self._sources = [
@@ -204,6 +213,13 @@ class GroundingGuard:
             if not sentence:
                 continue
             verdict = check_sentence(sentence, self._sources, min_coverage=self.min_coverage)
+            if not verdict.supported and self.rendering is not None and self.rendering.applies(sentence):
+                found, why = self.rendering.supporting(sentence, self._sources)
+                verdict = (
+                    Verdict(True, tuple(n for _, n in found), found[0][0])
+                    if found
+                    else Verdict(False, reason=why)
+                )
             if not verdict.supported:
                 self.dropped.append(Dropped(sentence, verdict.reason))
                 continue

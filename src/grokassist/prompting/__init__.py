@@ -59,14 +59,17 @@ def build_prompt(
     *,
     instructions: str = DEFAULT_SYSTEM_PROMPT,
     json_shape: str | None = None,
+    language: str = "",
 ) -> Prompt:
-    """The :class:`Prompt` for a question over retrieved passages (``[i+1]`` is ``passages[i]``)."""
+    """The :class:`Prompt` for a question over retrieved passages (``[i+1]`` is ``passages[i]``);
+    ``language``: answer in it (the question's, when the sources are in another)."""
     return Prompt(
         question=question,
         sources=tuple((source_heading(sp.passage), sp.passage.text) for sp in passages),
         history=tuple(history),
         instructions=instructions,
         json_shape=json_shape,
+        language=language,
     )
 
 
@@ -93,6 +96,7 @@ def prompt_of(request: ChatRequest, *, json_shape: str | None = None) -> Prompt 
         history,
         instructions=request.instructions or DEFAULT_SYSTEM_PROMPT,
         json_shape=json_shape,
+        language=request.language,
     )
 
 

@@ -81,21 +81,43 @@ class HybridRetriever:
 
     # -- public ----------------------------------------------------------------------
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
-        """Best ``k`` passages for ``query`` among those matching ``filters``, best first."""
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        weights: tuple[float, float] | None = None,
+    ) -> list[ScoredPassage]:
+        """Best ``k`` passages for ``query`` among those matching ``filters``, best first.
+
+        ``weights`` (dense, lexical) replace the retriever's own for this query.
+        """
         if k <= 0 or not query.strip():
             return []
-        return self._fuse(query, max(k, self.candidates), filters, limit=k)
+        return self._fuse(query, max(k, self.candidates), filters, limit=k, weights=weights)
 
-    def search_documents(self, query: str, k: int, filters: Filters | None = None) -> list[DocumentHit]:
-        """Best ``k`` documents (scored by their best passage), each with up to ``max_passages``."""
+    def search_documents(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        weights: tuple[float, float] | None = None,
+    ) -> list[DocumentHit]:
+        """Best ``k`` documents (scored by their best passage), each with up to ``max_passages``.
+
+        ``weights`` (dense, lexical) replace the retriever's own for this query: a
+        question in another language than the documents' finds little by its words
+        (:func:`grokassist.language.fusion_weights`).
+        """
         if k <= 0 or not query.strip():
             return []
         depth = max(k * self.max_passages, self.candidates)
         return rrf_documents(
             self._rankings(query, depth, filters),
             k=self.rrf_k,
-            weights=self.weights,
+            weights=weights or self.weights,
             limit=2 * depth,
             documents=k,
             max_passages=self.max_passages,
@@ -104,11 +126,19 @@ class HybridRetriever:
 
     # -- internals -------------------------------------------------------------------
 
-    def _fuse(self, query: str, depth: int, filters: Filters | None, *, limit: int) -> list[ScoredPassage]:
+    def _fuse(
+        self,
+        query: str,
+        depth: int,
+        filters: Filters | None,
+        *,
+        limit: int,
+        weights: tuple[float, float] | None = None,
+    ) -> list[ScoredPassage]:
         return rrf(
             self._rankings(query, depth, filters),
             k=self.rrf_k,
-            weights=self.weights,
+            weights=weights or self.weights,
             limit=limit,
             bonus=_title_bonus(query),
         )

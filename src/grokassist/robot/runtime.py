@@ -208,9 +208,11 @@ class RobotAssistant(Assistant):
         self.live_state = live_state
         self.on_retrieve: Callable[[float, float], None] | None = None
 
-    def retrieve(self, question: str, *, filters: Filters | None = None) -> tuple[ScoredPassage, ...]:
+    def retrieve(
+        self, question: str, *, filters: Filters | None = None, language: str | None = None
+    ) -> tuple[ScoredPassage, ...]:
         started = time.monotonic()
-        passages = super().retrieve(question, filters=filters)
+        passages = super().retrieve(question, filters=filters, language=language)
         state = self.live_state() if self.live_state else None
         if state is not None and _STATUS.search(question):
             live = Passage(

@@ -62,6 +62,12 @@ class AskRequest(_In):
         default=None, max_length=16, description='e.g. {"product": "router-gen3"}'
     )
     metadata: Metadata | None = _metadata()
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$",
+        description="The customer's language (e.g. the browser's, 'es-MX'): used when the question "
+        "is too short to tell its own",
+    )
 
 
 class CitationOut(BaseModel):
@@ -92,6 +98,11 @@ class AskResponse(BaseModel):
     abstained: bool
     actions: list[ActionOut]
     guarded: bool = Field(default=False, description="True when the output guard withheld the model's text")
+    language: str = Field(
+        default="",
+        description="The question's language (ISO 639-1), which the answer's "
+        "own words (abstention, offer of a human) use",
+    )
 
 
 class SessionResponse(BaseModel):

@@ -401,6 +401,7 @@ class Service:
             abstained=answer.abstained,
             actions=[ActionOut(type=a.type, params=a.params) for a in answer.actions],
             guarded=guarded,
+            language=answer.language,
         )
 
     async def answer_stream(
@@ -410,12 +411,15 @@ class Service:
         session: str,
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> AsyncGenerator[str | Final, None]:
         """The assistant's stream (checked by its guards): text pieces, then a :class:`Final`."""
         answer: Answer | None = None
         started = anyio.current_time()
         first = True
-        stream = self.assistant.astream(question, session=session, filters=filters, settings=settings)
+        stream = self.assistant.astream(
+            question, session=session, filters=filters, settings=settings, language=language
+        )
         async with self.slots(), aclosing(self._timed(stream)) as items:
             async for item in items:
                 if isinstance(item, Answer):
@@ -439,6 +443,7 @@ class Service:
         session: str,
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
+        language: str | None = None,
     ) -> Final:
         """The whole answer through the output guard; any failure becomes an :class:`ApiError`.
 
@@ -450,7 +455,7 @@ class Service:
                 try:
                     with anyio.fail_after(self.settings.request_timeout_s):
                         answer = await self.assistant.aask(
-                            question, session=session, filters=filters, settings=settings
+                            question, session=session, filters=filters, settings=settings, language=language
                         )
                 except TimeoutError as exc:
                     raise BackendTimeoutError("no answer within the request timeout") from exc

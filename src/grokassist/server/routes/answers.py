@@ -77,7 +77,7 @@ async def ask(body: AskRequest, request: Request, client: Customer, svc: Svc) ->
     base_url = str(request.base_url)
     response = await _instead(svc, client, body, session, base_url)
     if response is None:
-        final = await svc.answer(body.question, session=session, filters=body.filters)
+        final = await svc.answer(body.question, session=session, filters=body.filters, language=body.language)
         response = await _answered(svc, client, final, body, session, base_url, "ask")
     # already a validated AskResponse: serialise it once (FastAPI would validate it again)
     return Response(response.model_dump_json(), media_type="application/json")
@@ -106,7 +106,9 @@ async def ask_stream(body: AskRequest, request: Request, client: Customer, svc: 
             yield {"event": "answer", "data": instead.model_dump_json()}
             return
         final: Final | None = None
-        stream = svc.answer_stream(body.question, session=session, filters=body.filters)
+        stream = svc.answer_stream(
+            body.question, session=session, filters=body.filters, language=body.language
+        )
         try:
             async with aclosing(stream) as items:
                 async for item in items:

@@ -5,6 +5,7 @@
  *           data-title="Help"                         (panel title)
  *           data-greeting="Hi! Ask me anything."      (first message)
  *           data-metadata='{"plan": "pro"}'           (for the ticket, if a person takes over)
+ *           data-lang="es"                            (the widget's language; default: the browser's)
  *           defer></script>
  *
  * The page's origin must be in the server's CORS allow-list (GROKASSIST_SERVER_CORS_ORIGINS).
@@ -17,10 +18,155 @@
   if (!script || window.__grokassistWidget) return;
   window.__grokassistWidget = true;
 
+  // -- the widget's own words, in the customer's language ----------------------------------
+  // data-lang="es" chooses one; otherwise the browser's preferred languages (navigator.languages)
+  // decide, then English. The assistant's answers follow the language of each question; the
+  // browser's language goes with every question as a hint for the ones too short to tell.
+  var MESSAGES = {
+    en: {
+      title: "Help",
+      greeting: "Hi! Ask me a question about our products and services.",
+      open: "Open help chat",
+      close: "Close help chat",
+      conversation: "Conversation",
+      placeholder: "Ask a question…",
+      yourQuestion: "Your question",
+      send: "Send question",
+      human: "Talk to a human",
+      contact: "How can we reach you? (email or phone)",
+      reason: "Anything to add? (optional)",
+      sendHuman: "Send to a human",
+      cancel: "Cancel",
+      youSaid: "You said: ",
+      assistant: "Assistant: ",
+      team: "Support team",
+      teamSuffix: " · support team",
+      agent: "Support agent (a person), {name}: ",
+      source: "Source {n}: {title}",
+      sources: "Sources",
+      handedOff: "I've passed this conversation to a person from our support team; they will reply here.",
+      replied: "{name} replied.",
+      closed: "The support team has closed this request. You're chatting with the assistant again.",
+      backToAssistant: "You're chatting with the assistant again.",
+      helpful: "Was this helpful?",
+      yes: "Yes",
+      no: "No",
+      thanks: "Thanks for your feedback!",
+      missing: "What was missing? (optional)",
+      sendShort: "Send",
+      tooFast: "You're sending questions too quickly. Please wait {seconds} seconds and try again.",
+      aFew: "a few",
+      failed: "Sorry, something went wrong{detail} Please try again.",
+      answering: "The assistant is answering…",
+      dontKnow: "The assistant doesn't know the answer.",
+      answered: "The assistant answered.",
+      humanReason: "The customer asked for a human.",
+    },
+    id: {
+      title: "Bantuan",
+      greeting: "Halo! Tanyakan apa saja tentang produk dan layanan kami.",
+      open: "Buka obrolan bantuan",
+      close: "Tutup obrolan bantuan",
+      conversation: "Percakapan",
+      placeholder: "Ajukan pertanyaan…",
+      yourQuestion: "Pertanyaan Anda",
+      send: "Kirim pertanyaan",
+      human: "Bicara dengan manusia",
+      contact: "Bagaimana kami dapat menghubungi Anda? (email atau telepon)",
+      reason: "Ada yang ingin ditambahkan? (opsional)",
+      sendHuman: "Kirim ke petugas",
+      cancel: "Batal",
+      youSaid: "Anda menulis: ",
+      assistant: "Asisten: ",
+      team: "Tim dukungan",
+      teamSuffix: " · tim dukungan",
+      agent: "Petugas dukungan (manusia), {name}: ",
+      source: "Sumber {n}: {title}",
+      sources: "Sumber",
+      handedOff: "Saya telah meneruskan percakapan ini kepada petugas tim dukungan kami; mereka akan membalas di sini.",
+      replied: "{name} membalas.",
+      closed: "Tim dukungan telah menutup permintaan ini. Anda kembali mengobrol dengan asisten.",
+      backToAssistant: "Anda kembali mengobrol dengan asisten.",
+      helpful: "Apakah ini membantu?",
+      yes: "Ya",
+      no: "Tidak",
+      thanks: "Terima kasih atas masukan Anda!",
+      missing: "Apa yang kurang? (opsional)",
+      sendShort: "Kirim",
+      tooFast: "Anda mengirim pertanyaan terlalu cepat. Tunggu {seconds} detik lalu coba lagi.",
+      aFew: "beberapa",
+      failed: "Maaf, terjadi kesalahan{detail} Silakan coba lagi.",
+      answering: "Asisten sedang menjawab…",
+      dontKnow: "Asisten tidak tahu jawabannya.",
+      answered: "Asisten sudah menjawab.",
+      humanReason: "Pelanggan meminta bantuan petugas.",
+    },
+    es: {
+      title: "Ayuda",
+      greeting: "¡Hola! Pregúntame lo que quieras sobre nuestros productos y servicios.",
+      open: "Abrir el chat de ayuda",
+      close: "Cerrar el chat de ayuda",
+      conversation: "Conversación",
+      placeholder: "Escribe tu pregunta…",
+      yourQuestion: "Tu pregunta",
+      send: "Enviar pregunta",
+      human: "Hablar con una persona",
+      contact: "¿Cómo podemos contactarte? (correo o teléfono)",
+      reason: "¿Algo que añadir? (opcional)",
+      sendHuman: "Enviar a una persona",
+      cancel: "Cancelar",
+      youSaid: "Dijiste: ",
+      assistant: "Asistente: ",
+      team: "Equipo de soporte",
+      teamSuffix: " · equipo de soporte",
+      agent: "Agente de soporte (una persona), {name}: ",
+      source: "Fuente {n}: {title}",
+      sources: "Fuentes",
+      handedOff: "He pasado esta conversación a una persona de nuestro equipo de soporte; te responderá aquí.",
+      replied: "{name} respondió.",
+      closed: "El equipo de soporte ha cerrado esta solicitud. Vuelves a hablar con el asistente.",
+      backToAssistant: "Vuelves a hablar con el asistente.",
+      helpful: "¿Te ha sido útil?",
+      yes: "Sí",
+      no: "No",
+      thanks: "¡Gracias por tu opinión!",
+      missing: "¿Qué faltó? (opcional)",
+      sendShort: "Enviar",
+      tooFast: "Estás enviando preguntas demasiado rápido. Espera {seconds} segundos y vuelve a intentarlo.",
+      aFew: "unos",
+      failed: "Lo siento, algo salió mal{detail} Vuelve a intentarlo.",
+      answering: "El asistente está respondiendo…",
+      dontKnow: "El asistente no sabe la respuesta.",
+      answered: "El asistente ha respondido.",
+      humanReason: "El cliente pidió hablar con una persona.",
+    },
+  };
+
+  function pickLanguage() {
+    var wanted = [script.getAttribute("data-lang")].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").toLowerCase().split(/[-_]/)[0];
+      if (MESSAGES[code]) return code;
+    }
+    return "en";
+  }
+  var LANG = pickLanguage();
+  // The customer's language for the server: the page's choice or the browser's first preference.
+  var LANG_HINT = String(script.getAttribute("data-lang") || (navigator.languages || [])[0] || navigator.language || LANG);
+  if (!/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(LANG_HINT)) LANG_HINT = LANG;
+
+  function t(key, values) {
+    var text = (MESSAGES[LANG] && MESSAGES[LANG][key]) || MESSAGES.en[key];
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(values[name]);
+    });
+    return text;
+  }
+
   var scriptUrl = new URL(script.src, location.href);
   var API = (script.getAttribute("data-api") || scriptUrl.origin).replace(/\/+$/, "");
-  var TITLE = script.getAttribute("data-title") || "Help";
-  var GREETING = script.getAttribute("data-greeting") || "Hi! Ask me a question about our products and services.";
+  var TITLE = script.getAttribute("data-title") || t("title");
+  var GREETING = script.getAttribute("data-greeting") || t("greeting");
   var CSS_URL = script.getAttribute("data-css") || new URL("widget.css", scriptUrl).href;
   var STORE_KEY = "grokassist-session:" + API;
   // What the host product knows of the customer (plan, device, locale...), for the ticket if
@@ -85,7 +231,7 @@
       "aria-haspopup": "dialog",
       "aria-expanded": "false",
       "aria-controls": "ga-panel",
-      "aria-label": "Open help chat",
+      "aria-label": t("open"),
     },
     [icon("M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z")]
   );
@@ -94,7 +240,7 @@
     class: "log",
     role: "log",
     "aria-live": "polite",
-    "aria-label": "Conversation",
+    "aria-label": t("conversation"),
     tabindex: "0",
   });
   var status = el("p", { class: "sr-only", role: "status", "aria-live": "polite" });
@@ -102,31 +248,31 @@
     id: "ga-input",
     rows: "1",
     maxlength: "2000",
-    placeholder: "Ask a question…",
-    "aria-label": "Your question",
+    placeholder: t("placeholder"),
+    "aria-label": t("yourQuestion"),
     autocomplete: "off",
   });
-  var send = el("button", { type: "submit", class: "send", "aria-label": "Send question" }, [
+  var send = el("button", { type: "submit", class: "send", "aria-label": t("send") }, [
     icon("M3 20l18-8L3 4v6l12 2-12 2z"),
   ]);
   var form = el("form", { class: "ask", onsubmit: onAsk }, [input, send]);
 
   var contact = el("input", { id: "ga-contact", type: "text", autocomplete: "email", maxlength: "320" });
   var reason = el("textarea", { id: "ga-reason", rows: "2", maxlength: "2000" });
-  var escalateForm = el("form", { class: "escalate", hidden: true, onsubmit: onEscalate, "aria-label": "Talk to a human" }, [
+  var escalateForm = el("form", { class: "escalate", hidden: true, onsubmit: onEscalate, "aria-label": t("human") }, [
     el("p", { text: "A person from our support team will read this conversation and get back to you." }),
-    el("label", { for: "ga-contact", text: "How can we reach you? (email or phone)" }),
+    el("label", { for: "ga-contact", text: t("contact") }),
     contact,
-    el("label", { for: "ga-reason", text: "Anything to add? (optional)" }),
+    el("label", { for: "ga-reason", text: t("reason") }),
     reason,
     el("div", { class: "row" }, [
-      el("button", { type: "submit", class: "primary", text: "Send to a human" }),
-      el("button", { type: "button", class: "secondary", text: "Cancel", onclick: closeEscalate }),
+      el("button", { type: "submit", class: "primary", text: t("sendHuman") }),
+      el("button", { type: "button", class: "secondary", text: t("cancel"), onclick: closeEscalate }),
     ]),
   ]);
 
-  var humanButton = el("button", { type: "button", class: "human", text: "Talk to a human", onclick: openEscalate });
-  var closeButton = el("button", { type: "button", class: "close", "aria-label": "Close help chat", onclick: close }, [
+  var humanButton = el("button", { type: "button", class: "human", text: t("human"), onclick: openEscalate });
+  var closeButton = el("button", { type: "button", class: "close", "aria-label": t("close"), onclick: close }, [
     icon("M6 6l12 12M18 6L6 18"),
   ]);
   var panel = el(
@@ -167,7 +313,7 @@
   function open() {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
-    launcher.setAttribute("aria-label", "Close help chat");
+    launcher.setAttribute("aria-label", t("close"));
     if (!log.childNodes.length) {
       addMessage("bot", GREETING);
       restore();
@@ -178,7 +324,7 @@
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
-    launcher.setAttribute("aria-label", "Open help chat");
+    launcher.setAttribute("aria-label", t("open"));
     launcher.focus();
   }
 
@@ -195,7 +341,7 @@
   function addMessage(who, text) {
     var body = el("p", { class: "text", text: text });
     var msg = el("div", { class: "msg " + who }, [
-      el("span", { class: "sr-only", text: who === "user" ? "You said: " : "Assistant: " }),
+      el("span", { class: "sr-only", text: who === "user" ? t("youSaid") : t("assistant") }),
       body,
     ]);
     log.appendChild(msg);
@@ -205,10 +351,10 @@
 
   // A reply written by a person of the support team (through the ticketing system).
   function addAgentMessage(author, text) {
-    var name = author || "Support team";
+    var name = author || t("team");
     var msg = el("div", { class: "msg agent", "data-author": name }, [
-      el("span", { class: "sr-only", text: "Support agent (a person), " + name + ": " }),
-      el("p", { class: "who", "aria-hidden": "true", text: name + " · support team" }),
+      el("span", { class: "sr-only", text: t("agent", { name: name }) }),
+      el("p", { class: "who", "aria-hidden": "true", text: name + t("teamSuffix") }),
       el("p", { class: "text", text: text }),
     ]);
     log.appendChild(msg);
@@ -244,7 +390,7 @@
             href: cite.url,
             target: "_blank",
             rel: "noopener",
-            "aria-label": "Source " + cite.index + ": " + cite.title,
+            "aria-label": t("source", { n: cite.index, title: cite.title }),
             text: "[" + cite.index + "]",
           })
         );
@@ -274,7 +420,7 @@
     msg.node.setAttribute("data-answer-id", answer.answer_id);
     renderAnswerText(msg.body, answer.text, answer.citations);
     if (answer.citations.length) {
-      var list = el("ol", { class: "sources", "aria-label": "Sources" });
+      var list = el("ol", { class: "sources", "aria-label": t("sources") });
       answer.citations.forEach(function (c) {
         list.appendChild(
           el("li", { value: String(c.index) }, [
@@ -290,12 +436,12 @@
     if (answer.abstained) msg.node.classList.add("abstained");
     if (offersHuman) {
       msg.node.appendChild(
-        el("button", { type: "button", class: "secondary offer", text: "Talk to a human", onclick: openEscalate })
+        el("button", { type: "button", class: "secondary offer", text: t("human"), onclick: openEscalate })
       );
     }
     if (!answer.abstained) msg.node.appendChild(feedbackBox(answer.answer_id));
     if (handoff) {
-      addNotice("I've passed this conversation to a person from our support team; they will reply here.");
+      addNotice(t("handedOff"));
       startHandoff(handoff.escalation_id);
     }
   }
@@ -326,7 +472,7 @@
       if (counts[key] > (state.agentSeen[key] || 0)) {
         state.agentSeen[key] = counts[key];
         addAgentMessage(m.author, m.content);
-        if (announceThem) announce((m.author || "Support team") + " replied.");
+        if (announceThem) announce(t("replied", { name: m.author || t("team") }));
       }
     });
   }
@@ -338,8 +484,8 @@
         showAgentReplies(history.messages, true);
         if (!history.handoff && state.handoff) {
           endHandoff();
-          addNotice("The support team has closed this request. You're chatting with the assistant again.");
-          announce("You're chatting with the assistant again.");
+          addNotice(t("closed"));
+          announce(t("backToAssistant"));
         }
       })
       .catch(function (err) {
@@ -348,10 +494,10 @@
   }
 
   function feedbackBox(answerId) {
-    var box = el("div", { class: "feedback", role: "group", "aria-label": "Was this helpful?" });
-    var yes = el("button", { type: "button", "aria-pressed": "false", text: "Yes", onclick: rate(true) });
-    var no = el("button", { type: "button", "aria-pressed": "false", text: "No", onclick: rate(false) });
-    box.appendChild(el("span", { text: "Was this helpful?" }));
+    var box = el("div", { class: "feedback", role: "group", "aria-label": t("helpful") });
+    var yes = el("button", { type: "button", "aria-pressed": "false", text: t("yes"), onclick: rate(true) });
+    var no = el("button", { type: "button", "aria-pressed": "false", text: t("no"), onclick: rate(false) });
+    box.appendChild(el("span", { text: t("helpful") }));
     box.appendChild(yes);
     box.appendChild(no);
 
@@ -376,19 +522,19 @@
 
     function thank() {
       box.textContent = "";
-      box.appendChild(el("span", { class: "thanks", text: "Thanks for your feedback!" }));
-      announce("Thanks for your feedback!");
+      box.appendChild(el("span", { class: "thanks", text: t("thanks") }));
+      announce(t("thanks"));
     }
 
     function askWhy() {
-      var why = el("input", { type: "text", maxlength: "2000", "aria-label": "What was missing? (optional)", placeholder: "What was missing? (optional)" });
+      var why = el("input", { type: "text", maxlength: "2000", "aria-label": t("missing"), placeholder: t("missing") });
       var sendWhy = el("form", {
         class: "why",
         onsubmit: function (event) {
           event.preventDefault();
           submit(false, why.value.trim()).then(thank);
         },
-      }, [why, el("button", { type: "submit", class: "secondary", text: "Send" })]);
+      }, [why, el("button", { type: "submit", class: "secondary", text: t("sendShort") })]);
       box.textContent = "";
       box.appendChild(sendWhy);
       why.focus();
@@ -401,11 +547,11 @@
 
   function errorMessage(status, body, retryAfter) {
     if (status === 429) {
-      return "You're sending questions too quickly. Please wait " + (retryAfter || "a few") + " seconds and try again.";
+      return t("tooFast", { seconds: retryAfter || t("aFew") });
     }
     var detail = body && body.error && body.error.message;
     if (status === 404 && body && body.error && body.error.type === "session_not_found") return "session_not_found";
-    return "Sorry, something went wrong" + (detail ? ": " + detail : ".") + " Please try again.";
+    return t("failed", { detail: detail ? ": " + detail : "." });
   }
 
   function httpError(res) {
@@ -513,7 +659,7 @@
     msg.node.setAttribute("aria-busy", "true");
     msg.node.classList.add("streaming");
     var text = "";
-    announce("The assistant is answering…");
+    announce(t("answering"));
     try {
       await ask(question, msg, function (piece) {
         text += piece;
@@ -545,7 +691,7 @@
   }
 
   function ask(question, msg, onText) {
-    var body = { question: question };
+    var body = { question: question, language: LANG_HINT };
     if (state.sessionId) body.session_id = state.sessionId;
     if (METADATA) body.metadata = METADATA;
     var failure = null;
@@ -555,7 +701,7 @@
       else if (name === "answer") {
         state.lastAnswerId = data.answer_id;
         renderAnswer(msg, data);
-        announce(data.abstained ? "The assistant doesn't know the answer." : "The assistant answered.");
+        announce(data.abstained ? t("dontKnow") : t("answered"));
       } else if (name === "error") failure = new Error(errorMessage(500, data));
     }).then(function () {
       if (failure) throw failure;
@@ -584,7 +730,7 @@
 
   function onEscalate(event) {
     event.preventDefault();
-    var body = { contact: contact.value.trim(), reason: reason.value.trim() || "The customer asked for a human." };
+    var body = { contact: contact.value.trim(), reason: reason.value.trim() || t("humanReason") };
     if (state.sessionId) body.session_id = state.sessionId;
     if (state.lastAnswerId) body.answer_id = state.lastAnswerId;
     if (METADATA) body.metadata = METADATA;
