@@ -3,8 +3,10 @@
 # browser tests drive /usr/bin/chromium with Playwright; no browser download),
 # redis-server (the server's shared-store tests start their own, on loopback),
 # Request Tracker 5 with its standalone server and SQLite driver (the ticketing
-# tests set up and start their own RT on loopback; tests/adapters/rt_server.py)
-# and tesseract-ocr with its English data (OCR of scanned PDFs, grokassist[ocr]).
+# tests set up and start their own RT on loopback; tests/adapters/rt_server.py),
+# tesseract-ocr with its English data (OCR of scanned PDFs, grokassist[ocr]),
+# mosquitto (the robot's MQTT broker; its tests start their own, on loopback)
+# and espeak-ng (the robot's light text-to-speech fallback).
 # Installs only what is missing; quiet, and a no-op once everything is there.
 set -euo pipefail
 need=()
@@ -14,6 +16,8 @@ dpkg -s request-tracker5 >/dev/null 2>&1 || need+=(request-tracker5)
 [ -x /usr/share/request-tracker5/libexec/rt-server ] || need+=(rt5-standalone)
 dpkg -s rt5-db-sqlite >/dev/null 2>&1 || need+=(rt5-db-sqlite)
 command -v tesseract >/dev/null || need+=(tesseract-ocr tesseract-ocr-eng)
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -37,6 +37,7 @@ from .errors import (
     StoreError,
     StructuredOutputError,
     TicketingError,
+    ToolError,
     UnknownBackendError,
 )
 from .types import (
@@ -50,6 +51,8 @@ from .types import (
     Passage,
     ScoredPassage,
     SyncReport,
+    ToolCall,
+    ToolSpec,
     Usage,
 )
 
@@ -98,6 +101,9 @@ __all__ = [
     "StructuredOutputError",
     "SyncReport",
     "TicketingError",
+    "ToolCall",
+    "ToolError",
+    "ToolSpec",
     "UnknownBackendError",
     "Usage",
     "__version__",

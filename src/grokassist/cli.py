@@ -725,6 +725,83 @@ def mcp_command(
             assistant.close()
 
 
+@app.command()
+def robot(
+    kb: KbOption = None,
+    backend: BackendOption = None,
+    audio_in: Annotated[
+        str, typer.Option("--audio-in", help="A 16-bit WAV file (several: comma-separated) or 'mic'.")
+    ] = "mic",
+    mqtt: Annotated[
+        str | None, typer.Option("--mqtt", help="The robot's MQTT broker, e.g. mqtt://127.0.0.1:1883.")
+    ] = None,
+    audio_out: Annotated[
+        str,
+        typer.Option("--audio-out", help="A WAV file to write the robot's voice to, 'speaker' or 'none'."),
+    ] = "none",
+    robot_id: Annotated[
+        str, typer.Option("--robot-id", help="MQTT topics: grokassist/robot/<id>/...")
+    ] = "optimus",
+    tts: Annotated[str, typer.Option("--tts", help="piper (default) or espeak.")] = "piper",
+    vad: Annotated[str, typer.Option("--vad", help="silero (default) or webrtc.")] = "silero",
+    audit: Annotated[
+        Path | None, typer.Option("--audit", help="Append the safety gate's decisions here.")
+    ] = None,
+    max_prompt_tokens: Annotated[
+        int,
+        typer.Option(
+            "--max-prompt-tokens", help="Prompt budget of local models for answers (0: the model's own)."
+        ),
+    ] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the turns as JSON at the end.")] = False,
+) -> None:
+    """Talk to the robot: listen, answer from the manual, speak, and act through the safety gate.
+
+    Needs the [robot] extra (pip install "grokassist[robot]"); see docs/robot.md.
+    """
+    import anyio
+
+    from .knowledge import KnowledgeBase
+    from .robot.app import RobotConfig, run_robot
+
+    with _errors():
+        settings = _settings(kb=kb, backend=backend)
+        base = KnowledgeBase(kb, settings=settings, create=False)
+        if tts not in ("piper", "espeak") or vad not in ("silero", "webrtc"):
+            _fail("--tts is piper or espeak; --vad is silero or webrtc", 2)
+        config = RobotConfig(
+            audio_in=audio_in,
+            audio_out=audio_out,
+            mqtt=mqtt,
+            robot_id=robot_id,
+            tts=tts,  # type: ignore[arg-type]
+            vad=vad,  # type: ignore[arg-type]
+            audit=audit,
+            max_prompt_tokens=max_prompt_tokens or None,
+        )
+
+        async def go() -> Any:
+            return await run_robot(
+                base, config, settings=settings, on_ready=lambda: err.print("listening (Ctrl-C to stop)")
+            )
+
+        records = anyio.run(go)
+    if as_json:
+        out.print_json(data=[r.__dict__ for r in records])
+        return
+    for record in records:
+        if record.cancelled:
+            continue
+        out.print(f"owner: {record.transcript}")
+        said = record.spoken_text or record.answer_text
+        out.print(f"robot: {said}{' (interrupted)' if record.interrupted else ''}")
+        if record.decision:
+            out.print(
+                f"  action {record.decision['action']}: {record.decision['verdict']} "
+                f"({record.decision['reason']})"
+            )
+
+
 def main() -> None:
     """Entry point of the ``grokassist`` command."""
     app()

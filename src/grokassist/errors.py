@@ -16,6 +16,8 @@ once, at the boundary, with ``raise ... from exc``::
     │   ├── StoreError                  the vector store failed or is unreachable
     │   └── KnowledgeBaseNotFoundError
     ├── SessionStoreError               the server's session/feedback store failed (Redis down, SQLite locked)
+    ├── ToolError                       a tool call was refused or failed (unknown tool, bad arguments,
+    │                                   permission, timeout)
     ├── BackendError                    a model backend failed
     │   ├── BackendConnectionError      could not connect
     │   ├── BackendTimeoutError         no answer within the timeout
@@ -62,6 +64,7 @@ __all__ = [
     "TicketingRateLimitError",
     "TicketingUnavailableError",
     "TicketingValidationError",
+    "ToolError",
     "UnknownBackendError",
 ]
 
@@ -138,6 +141,18 @@ class SessionStoreError(GrokAssistError):
 
     The HTTP service answers it with 503 (``store_unavailable``) and reports it in ``/readyz``.
     """
+
+
+class ToolError(GrokAssistError):
+    """A tool call was refused or failed; ``tool`` names it, ``reason`` says why in a word.
+
+    Reasons: ``unknown_tool``, ``invalid_arguments``, ``permission``, ``timeout``, ``failed``.
+    """
+
+    def __init__(self, message: str, *, tool: str = "", reason: str = "failed") -> None:
+        self.tool = tool
+        self.reason = reason
+        super().__init__(message)
 
 
 class BackendError(GrokAssistError):

@@ -53,6 +53,7 @@ __all__ = [
     "FakeTicketingAgent",
     "FaultKind",
     "FaultyAdapterFactory",
+    "StreamProbe",
     "TicketingAgent",
     "TicketingConformanceReport",
     "check_answer_log_conformance",
@@ -121,6 +122,48 @@ class FakeBackend(SyncBackend):
 
     def close(self) -> None:
         self.closed = True
+
+
+class StreamProbe(SyncBackend):
+    """Wraps a backend and records, per stream, each chunk's time and when the stream was closed.
+
+    Used to check that cancelling an answer really stops generation (the robot's
+    barge-in): after ``close``, no chunk may be produced. Works for sync-native
+    backends (llama.cpp, ONNX) and any backend with a ``stream`` method.
+    """
+
+    def __init__(self, inner: ChatBackend) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.streams: list[dict[str, object]] = []
+
+    def __getattr__(self, name: str) -> object:  # warm_up, tool_calling, prompt...
+        return getattr(self.inner, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("inner", "name", "streams"):
+            object.__setattr__(self, name, value)
+        else:  # options such as prompt_budget belong to the wrapped backend
+            setattr(self.inner, name, value)
+
+    def stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        record: dict[str, object] = {"started": time.monotonic(), "chunks": [], "closed": None, "done": False}
+        self.streams.append(record)
+        chunks: list[float] = record["chunks"]  # type: ignore[assignment]
+        inner = iter(self.inner.stream(request))
+        try:
+            for chunk in inner:
+                chunks.append(time.monotonic())
+                yield chunk
+            record["done"] = True
+        finally:
+            close = getattr(inner, "close", None)
+            if close is not None:
+                close()
+            record["closed"] = time.monotonic()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def _request() -> ChatRequest:

@@ -18,6 +18,8 @@ __all__ = [
     "Passage",
     "ScoredPassage",
     "SyncReport",
+    "ToolCall",
+    "ToolSpec",
     "Usage",
 ]
 
@@ -51,15 +53,42 @@ class Usage(_Frozen):
         return self.prompt_tokens + self.completion_tokens
 
 
+class ToolSpec(_Frozen):
+    """A tool as a model sees it: a name, what it does, and its arguments' JSON schema.
+
+    Built from a :class:`grokassist.tools.Tool` (``tool.spec``); backends send it as
+    an OpenAI ``tools`` entry or compile it into a grammar.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolCall(_Frozen):
+    """A model's request to call a tool, as parsed from its output (not yet validated).
+
+    ``arguments`` is the decoded JSON object; ``raw_arguments`` the text the model
+    wrote (kept so that a malformed call can be logged and refused, never guessed).
+    """
+
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    id: str = ""
+    raw_arguments: str = ""
+
+
 class Chunk(_Frozen):
     """One streamed piece of generated text.
 
-    The last chunk of a stream may carry ``finish_reason`` and ``usage``.
+    The last chunk of a stream may carry ``finish_reason`` and ``usage``, and, when
+    the model called tools natively (OpenAI-compatible ``tool_calls``), ``tool_calls``.
     """
 
     text: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class Document(_Frozen):

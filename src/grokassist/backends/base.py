@@ -11,6 +11,7 @@ it.aclose()``), which the robot runtime uses for barge-in.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -18,7 +19,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..types import Chunk, Message, ScoredPassage, Usage
+from ..types import Chunk, Message, ScoredPassage, ToolSpec, Usage
 
 __all__ = [
     "ChatBackend",
@@ -44,6 +45,10 @@ class GenerationSettings(BaseModel):
     stop: tuple[str, ...] | None = None
     seed: int | None = None
     json_schema: dict[str, Any] | None = None
+    # tools the model may call natively (OpenAI-compatible backends); see grokassist.tools
+    tools: tuple[ToolSpec, ...] | None = None
+    # "auto", "required", "none", or a tool's name (that tool must be called)
+    tool_choice: str | None = None
 
     def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
         """These settings where set, else ``defaults``."""
@@ -124,6 +129,10 @@ class SyncBackend:
     Subclasses implement :meth:`stream` (and :meth:`close` when they hold
     resources). Each pulled chunk is produced by a worker thread, so the event
     loop is never blocked; closing the async iterator closes the sync one.
+    Cancelling the consuming task returns at once; the sync iterator is then
+    closed as soon as the chunk being produced is done (a lock orders the two:
+    closing a generator while a thread runs it would fail and leave it open,
+    holding whatever it holds, such as llama.cpp's model lock).
     """
 
     name: str = "sync"
@@ -143,19 +152,26 @@ class SyncBackend:
     async def astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         iterator = self.stream(request)
         sentinel = object()
+        turn = threading.Lock()  # a pull in flight finishes before the close
 
         def pull() -> Any:
-            return next(iterator, sentinel)
+            with turn:
+                return next(iterator, sentinel)
+
+        def close() -> None:
+            with turn:
+                closer = getattr(iterator, "close", None)
+                if closer is not None:
+                    closer()
 
         try:
             while True:
-                item = await anyio.to_thread.run_sync(pull)
+                item = await anyio.to_thread.run_sync(pull, abandon_on_cancel=True)
                 if item is sentinel:
                     return
                 yield item
         finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
+            with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(close)
 
     def close(self) -> None:

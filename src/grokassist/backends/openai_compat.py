@@ -4,7 +4,11 @@ One *model* (this API shape) serves many *providers* (where it lives, how it
 authenticates): the presets name xAI's Grok API, vLLM, llama.cpp's server and
 Ollama; ``openai:`` takes any base URL.
 
-Streaming uses server-sent events. Connection errors, 408, 429 (honouring
+Streaming uses server-sent events; a server that answers a plain JSON
+completion instead (some ignore ``stream``) is read as one. Tools in the
+request's settings go out as the ``tools`` / ``tool_choice`` fields, and the
+model's ``tool_calls`` (streamed as fragments, or whole in a JSON completion)
+come back on the last chunk as :class:`~grokassist.types.ToolCall` s. Connection errors, 408, 429 (honouring
 ``Retry-After``) and 5xx are retried with exponential backoff and jitter, but
 only until the first token has been streamed and only within ``timeout``,
 which bounds the whole wait for an answer to start, retries included, and any
@@ -42,7 +46,7 @@ from ..errors import (
     ContextLengthError,
     RateLimitError,
 )
-from ..types import Chunk, Usage
+from ..types import Chunk, ToolCall, Usage
 from ._sse import SSEDecoder
 from .base import ChatRequest, Completion, GenerationSettings, collect
 
@@ -129,6 +133,9 @@ class OpenAICompatBackend:
     the preset.
     """
 
+    #: how :func:`grokassist.tools.choose_tool_call` asks this backend for a tool call
+    tool_calling: Literal["native", "json_schema", "none"] = "native"
+
     def __init__(self, target: str = "", *, preset: str = "openai", **options: Any) -> None:
         if preset not in PRESETS:
             raise ConfigurationError(f"unknown OpenAI-compatible preset {preset!r}; known: {sorted(PRESETS)}")
@@ -188,6 +195,10 @@ class OpenAICompatBackend:
                         response.read()
                         raise self._status_error(response)
                     state = _StreamState(self.name)
+                    if _is_json(response):
+                        response.read()
+                        yield from state.whole(response.text)
+                        return
                     for chunk in state.feed_lines(response.iter_lines()):
                         started = True
                         yield chunk
@@ -218,6 +229,11 @@ class OpenAICompatBackend:
                         await response.aread()
                         raise self._status_error(response)
                     state = _StreamState(self.name)
+                    if _is_json(response):
+                        await response.aread()
+                        for whole in state.whole(response.text):
+                            yield whole
+                        return
                     async for line in response.aiter_lines():
                         chunk = state.feed_line(line)
                         if chunk is not None:
@@ -267,6 +283,18 @@ class OpenAICompatBackend:
             body["stream_options"] = {"include_usage": True}
         if settings.json_schema is not None and self.response_format != "none":
             body["response_format"] = _response_format(settings.json_schema, self.response_format)
+        if settings.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in settings.tools
+            ]
+            if settings.tool_choice in (None, "auto", "required", "none"):
+                body["tool_choice"] = settings.tool_choice or "auto"
+            else:
+                body["tool_choice"] = {"type": "function", "function": {"name": settings.tool_choice}}
         body.update(self.options.extra_body)
         return body
 
@@ -395,6 +423,18 @@ def _response_format(schema: dict[str, Any], mode: ResponseFormatMode) -> dict[s
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
 
 
+def _tool_call(name: str, raw: str, call_id: str) -> ToolCall:
+    """A :class:`ToolCall` from the model's argument text; unparsable text is kept, not guessed."""
+    arguments: dict[str, Any] = {}
+    try:
+        decoded = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        decoded = None
+    if isinstance(decoded, dict):
+        arguments = decoded
+    return ToolCall(name=name, arguments=arguments, id=call_id, raw_arguments=raw)
+
+
 class _StreamState:
     """Turns SSE lines of a chat-completions stream into :class:`Chunk` s."""
 
@@ -404,6 +444,57 @@ class _StreamState:
         self.done = False
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
+        # streamed tool calls by index: [id, name, argument text so far]
+        self.calls: dict[int, list[str]] = {}
+
+    def whole(self, body: str) -> Iterator[Chunk]:
+        """Chunks of a non-streamed chat completion (``{"choices": [{"message": ...}]}``)."""
+        try:
+            payload = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise BackendError(f"malformed completion: {body[:200]!r}", backend=self.backend) from exc
+        if not isinstance(payload, dict) or "error" in payload:
+            raise BackendError(f"the server reported an error: {body[:500]}", backend=self.backend)
+        self._usage(payload)
+        text = ""
+        for choice in payload.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            message = choice.get("message") or {}
+            if isinstance(message, dict):
+                if isinstance(message.get("content"), str):
+                    text += message["content"]
+                self._add_calls(message.get("tool_calls"), whole=True)
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+        self.done = True
+        if text:
+            yield Chunk(text=text)
+        yield self.finish()
+
+    def _add_calls(self, calls: Any, *, whole: bool = False) -> None:
+        for position, call in enumerate(calls if isinstance(calls, list) else ()):
+            if not isinstance(call, dict):
+                continue
+            index = call.get("index", position)
+            index = index if isinstance(index, int) else position
+            entry = self.calls.setdefault(index, ["", "", ""])
+            function = call.get("function") or {}
+            if isinstance(call.get("id"), str) and call["id"]:
+                entry[0] = call["id"]
+            if isinstance(function, dict):
+                if isinstance(function.get("name"), str) and function["name"]:
+                    entry[1] = function["name"] if whole else entry[1] + function["name"]
+                arguments = function.get("arguments")
+                if isinstance(arguments, dict):  # some servers send an object, not its text
+                    arguments = json.dumps(arguments)
+                if isinstance(arguments, str):
+                    entry[2] = arguments if whole else entry[2] + arguments
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            _tool_call(name, raw, call_id) for _, (call_id, name, raw) in sorted(self.calls.items()) if name
+        )
 
     def feed_lines(self, lines: Iterable[str]) -> Iterator[Chunk]:
         for line in lines:
@@ -427,7 +518,9 @@ class _StreamState:
             raise BackendConnectionError(
                 "the stream ended before the answer was complete (connection dropped?)", backend=self.backend
             )
-        return Chunk(finish_reason=self.finish_reason or "stop", usage=self.usage)
+        return Chunk(
+            finish_reason=self.finish_reason or "stop", usage=self.usage, tool_calls=self.tool_calls()
+        )
 
     def _on_data(self, data: str) -> Chunk | None:
         data = data.strip()
@@ -446,12 +539,7 @@ class _StreamState:
             raise BackendError(
                 f"the server reported an error mid-stream: {payload['error']}", backend=self.backend
             )
-        usage = payload.get("usage")
-        if isinstance(usage, dict):
-            self.usage = Usage(
-                prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                completion_tokens=int(usage.get("completion_tokens") or 0),
-            )
+        self._usage(payload)
         text = ""
         for choice in payload.get("choices") or ():
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
@@ -460,9 +548,19 @@ class _StreamState:
             content = delta.get("content") if isinstance(delta, dict) else None
             if isinstance(content, str):
                 text += content
+            if isinstance(delta, dict):
+                self._add_calls(delta.get("tool_calls"))
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])
         return Chunk(text=text) if text else None
+
+    def _usage(self, payload: dict[str, Any]) -> None:
+        usage = payload.get("usage")
+        if isinstance(usage, dict):
+            self.usage = Usage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            )
 
 
 def _preset_factory(preset: str) -> Any:
