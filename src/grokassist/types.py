@@ -14,6 +14,7 @@ __all__ = [
     "Citation",
     "Document",
     "DocumentHit",
+    "LiveUse",
     "Message",
     "Passage",
     "ScoredPassage",
@@ -156,6 +157,10 @@ class Citation(_Frozen):
     passage_id: str
     text: str
     score: float
+    #: the source's trust tier (grokassist.trust): "official", "live" or "community"
+    tier: Literal["official", "live", "community"] = "official"
+    #: when a live source's facts were fetched (UTC); ``None`` for documents
+    as_of: datetime | None = None
 
 
 class Action(_Frozen):
@@ -163,6 +168,28 @@ class Action(_Frozen):
 
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class LiveUse(_Frozen):
+    """A live source consulted for an answer: a status feed or a host-product tool call.
+
+    ``state`` is ``fresh`` (its facts were used, as of ``as_of``), ``stale`` (the last
+    facts are older than their time-to-live and were not used as current), ``down``
+    (the source did not answer), or, for tools, ``failed``, ``timeout``,
+    ``permission`` (a sensitive tool the caller may not run) or ``invalid_arguments``.
+    """
+
+    kind: Literal["status", "tool"]
+    name: str
+    title: str = ""
+    state: Literal["fresh", "stale", "down", "failed", "timeout", "permission", "invalid_arguments"]
+    as_of: datetime | None = None  # when the facts used were fetched (UTC)
+    checked_at: datetime | None = None  # when the source was last asked (UTC)
+    error: str = ""  # why it is not fresh
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "fresh"
 
 
 class Answer(_Frozen):
@@ -179,6 +206,8 @@ class Answer(_Frozen):
     session_id: str | None = None
     usage: Usage | None = None
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
+    #: the live sources (status feeds, host-product tools) consulted for this answer, and how each fared
+    live: tuple[LiveUse, ...] = ()
 
 
 class SyncReport(_Frozen):
@@ -196,6 +225,8 @@ class SyncReport(_Frozen):
     #: (source, reason) of documents found to address the assistant (planted instructions): indexed,
     #: never answered from (:mod:`grokassist.guard.injection`)
     flagged: tuple[tuple[str, str], ...] = ()
+    #: sources of the documents ingested as ``community`` (grokassist.trust): never stated as fact
+    community: tuple[str, ...] = ()
 
     @property
     def total_changed(self) -> int:

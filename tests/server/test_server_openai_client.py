@@ -74,7 +74,7 @@ def test_streaming_chat_completion(client: openai.OpenAI) -> None:
             finish = chunk.choices[0].finish_reason
             ext = (chunk.model_extra or {})["grokassist"]
     text = "".join(pieces)
-    assert len(pieces) >= 3 and finish == "stop"
+    assert len(pieces) >= 2 and finish == "stop"  # answer text (a piece per checked sentence), then Sources
     assert "obstruction checker" in text and "Sources:" in text
     assert ext["citations"][0]["doc_id"] == "placement/obstructions.md"
     assert usage is not None and usage.total_tokens > 0

@@ -18,10 +18,10 @@ def guard() -> OutputGuard:
 
 def test_guard_spots_the_system_prompt_even_reformatted(guard: OutputGuard) -> None:
     assert guard.violation(DEFAULT_SYSTEM_PROMPT) == "system_prompt"
-    quoted = "My rules: CITE EVERY FACT with the number of its source,\nin square brackets!"
+    quoted = "My rules: keep NUMBERS, TIMES, PRICES, menu paths\nand names exactly as written!"
     assert guard.violation(quoted) == "system_prompt"
     assert guard.clean(quoted) == WITHHELD_TEXT
-    assert guard.violation("Press the reset button for 10 seconds [1]. Cite every fact, they say.") is None
+    assert guard.violation("Press the reset button for 10 seconds [1]. Keep the numbers, they say.") is None
 
 
 def test_guard_spots_secrets_in_any_case_and_spacing(guard: OutputGuard) -> None:

@@ -5,6 +5,11 @@ question (:mod:`grokassist.selection`: meaning, words, the kind of fact asked
 for), keeps them in reading order and cites each with its source number. Every
 word it says is the sources' own, so it is the grounded fallback when a model's
 text is not supported, and the last link of the default chain.
+
+It quotes official and live sources only, never a community one
+(:mod:`grokassist.trust`). When the request carries live sources (a status
+page, a tool's result: the question asks about the current state), the answer
+is theirs, in order, cited with their time.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Any
 import anyio
 
 from ..selection import SentenceScorer
-from ..text import Unit
+from ..text import Unit, split_units
+from ..trust import tier_of
 from ..types import Chunk, Usage
 from .base import ChatRequest, GenerationSettings, SyncBackend
 
@@ -72,6 +78,9 @@ class ExtractiveBackend(SyncBackend):
         by referring back. Other sentences of the same source that score close
         to the best one join, up to ``max_sentences``, in reading order.
         """
+        live = self._live(request)
+        if live:
+            return live
         units, scored = SentenceScorer(self.embedder).score(request.question, request.passages)
         if not scored:
             return []
@@ -110,6 +119,22 @@ class ExtractiveBackend(SyncBackend):
             size += len(c.unit.text)
         chosen = sorted(set(chosen), key=lambda t: t[1])
         return [(r + 1, units[r][p]) for r, p in chosen]
+
+    def _live(self, request: ChatRequest) -> list[tuple[int, Unit]]:
+        """The sentences of the live sources, in order (each is short and worded for the question)."""
+        picked: list[tuple[int, Unit]] = []
+        size = 0
+        for number, sp in enumerate(request.passages, start=1):
+            if tier_of(sp) != "live":
+                continue
+            for unit in split_units(sp.passage.text):
+                if unit.kind == "heading":
+                    continue
+                if picked and size + len(unit.text) > self.max_chars:
+                    return picked
+                picked.append((number, unit))
+                size += len(unit.text)
+        return picked
 
     def stream(self, request: ChatRequest) -> Iterator[Chunk]:
         picked = self.select(request)

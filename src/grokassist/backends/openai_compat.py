@@ -423,6 +423,11 @@ def _response_format(schema: dict[str, Any], mode: ResponseFormatMode) -> dict[s
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
 
 
+def _is_json(response: httpx.Response) -> bool:
+    kind = str(response.headers.get("content-type", ""))
+    return kind.split(";")[0].strip().lower() == "application/json"
+
+
 def _tool_call(name: str, raw: str, call_id: str) -> ToolCall:
     """A :class:`ToolCall` from the model's argument text; unparsable text is kept, not guessed."""
     arguments: dict[str, Any] = {}

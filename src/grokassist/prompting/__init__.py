@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..trust import tier_of
 from ..types import Message, Passage, ScoredPassage
 from .citations import extract_citations, group_by_document, support_shares, verify_citations
 from .fitting import CountTokens, FittedPrompt, fit_prompt, fit_transcript, trim_text
@@ -52,8 +53,20 @@ __all__ = [
 
 
 def source_heading(passage: Passage) -> str:
-    """A source's heading in a prompt: its title and heading path ("Billing > Invoices")."""
-    return passage.heading()
+    """A source's heading in a prompt: its title and heading path ("Billing > Invoices"), and its
+    trust tier (:mod:`grokassist.trust`): "(official)", "(live)" (whose title carries its time) or
+    "(community post: unverified, never state it as fact)"."""
+    heading = passage.heading()
+    tier = tier_of(passage)
+    label = _TIER_LABELS[tier]
+    return f"{heading} ({label})" if heading else f"({label})"
+
+
+_TIER_LABELS = {
+    "official": "official",
+    "live": "live",
+    "community": "community post: unverified, never state it as fact",
+}
 
 
 def build_prompt(

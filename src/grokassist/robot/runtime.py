@@ -43,7 +43,7 @@ from ..assistant import Assistant
 from ..backends.base import ChatBackend, GenerationSettings
 from ..errors import GrokAssistError, RobotError
 from ..retrieval.base import Filters
-from ..sessions import SessionStore
+from ..stores.memory import SessionStore
 from ..tools import ToolRegistry, achoose_tool_call
 from ..types import Answer, Message, Passage, ScoredPassage
 from .actions import robot_tools
@@ -144,7 +144,7 @@ class TurnRecord:
 
 
 class SpokenHistory:
-    """A :class:`~grokassist.sessions.ConversationStore` that keeps what was *heard*.
+    """A :class:`~grokassist.stores.base.ConversationStore` that keeps what was *heard*.
 
     The assistant is called with the session ``"<session>#<turn>"``: it reads the
     history of ``<session>`` and its own record of the turn is held back;

@@ -224,34 +224,76 @@
     return msg;
   }
 
-  // Replace "[n]" markers with links to the cited articles.
+  // A report of community posts ("Some customers report ...") is never a fact: the server
+  // writes it on a line of its own, and the widget marks that line.
+  var COMMUNITY_PREFIX = "Some customers report";
+
+  // "14:02 UTC" from a live source's fetch time.
+  function clockTime(iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) return "";
+    var pad = function (n) {
+      return (n < 10 ? "0" : "") + n;
+    };
+    return pad(when.getUTCHours()) + ":" + pad(when.getUTCMinutes()) + " UTC";
+  }
+
+  // The badge of a source's trust tier: "live · 14:02 UTC", "community · unverified".
+  function tierBadge(c) {
+    if (c.tier === "live") {
+      var at = c.as_of ? clockTime(c.as_of) : "";
+      return el("span", { class: "badge live", text: at ? "live · " + at : "live" });
+    }
+    if (c.tier === "community") {
+      return el("span", { class: "badge community", text: "community · unverified" });
+    }
+    return null;
+  }
+
+  // Replace "[n]" markers with links to the cited sources, in one line of the answer.
+  function renderLine(parent, text, byIndex) {
+    var re = /\[(\d{1,2})\]/g;
+    var last = 0;
+    var match;
+    while ((match = re.exec(text))) {
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var cite = byIndex[Number(match[1])];
+      if (cite) {
+        var label = "Source " + cite.index + ": " + cite.title;
+        parent.appendChild(
+          cite.url
+            ? el("a", {
+                class: "ref " + (cite.tier || "official"),
+                href: cite.url,
+                target: "_blank",
+                rel: "noopener",
+                "aria-label": label,
+                text: "[" + cite.index + "]",
+              })
+            : el("span", { class: "ref " + (cite.tier || "official"), "aria-label": label, text: "[" + cite.index + "]" })
+        );
+      }
+      last = re.lastIndex;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function renderAnswerText(body, text, citations) {
     var byIndex = {};
     citations.forEach(function (c) {
       byIndex[c.index] = c;
     });
     body.textContent = "";
-    var re = /\[(\d{1,2})\]/g;
-    var last = 0;
-    var match;
-    while ((match = re.exec(text))) {
-      body.appendChild(document.createTextNode(text.slice(last, match.index)));
-      var cite = byIndex[Number(match[1])];
-      if (cite) {
-        body.appendChild(
-          el("a", {
-            class: "ref",
-            href: cite.url,
-            target: "_blank",
-            rel: "noopener",
-            "aria-label": "Source " + cite.index + ": " + cite.title,
-            text: "[" + cite.index + "]",
-          })
-        );
+    text.split("\n").forEach(function (line, i) {
+      if (i) body.appendChild(document.createTextNode("\n"));
+      if (line.indexOf(COMMUNITY_PREFIX) === 0) {
+        var report = el("span", { class: "community-report", role: "note" });
+        renderLine(report, line, byIndex);
+        body.appendChild(report);
+      } else {
+        renderLine(body, line, byIndex);
       }
-      last = re.lastIndex;
-    }
-    body.appendChild(document.createTextNode(text.slice(last)));
+    });
   }
 
   function handoffOf(answer) {
@@ -276,11 +318,10 @@
     if (answer.citations.length) {
       var list = el("ol", { class: "sources", "aria-label": "Sources" });
       answer.citations.forEach(function (c) {
-        list.appendChild(
-          el("li", { value: String(c.index) }, [
-            el("a", { href: c.url, target: "_blank", rel: "noopener", text: c.title }),
-          ])
-        );
+        var title = c.url
+          ? el("a", { href: c.url, target: "_blank", rel: "noopener", text: c.title })
+          : el("span", { text: c.title });
+        list.appendChild(el("li", { value: String(c.index), class: c.tier || "official" }, [title, tierBadge(c)]));
       });
       msg.node.appendChild(list);
     }
