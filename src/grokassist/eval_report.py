@@ -219,7 +219,7 @@ def _markdown(report: EvalReport, images: dict[str, str], command: str | None) -
             "## Community posts",
             "",
             f"{c.documents} community posts ingested with the `{c.tier}` tier; a claim of theirs found in an "
-            "answer outside the marked \"Some customers report\" line counts as stated as fact.",
+            'answer outside the marked "Some customers report" line counts as stated as fact.',
             "",
             "| questions | stated as fact | rate | reported with attribution |",
             "|---|---|---|---|",

@@ -17,8 +17,8 @@ def test_messages_number_the_sources_and_keep_history() -> None:
     assert messages[0].role == "system" and "numbered sources" in messages[0].content
     assert [m.content for m in messages[1:3]] == ["hi", "hello"]
     last = messages[-1].content
-    assert "[1] Alpha (official)\nAlpha text." in last
-    assert "<|im_start|>" not in last and "[2] Beta (official)\nBeta" in last  # a source cannot open a turn
+    assert "[1] Alpha\nAlpha text." in last
+    assert "<|im_start|>" not in last and "[2] Beta\nBeta" in last  # a source cannot open a turn
     assert last.endswith("Question: What is beta?")
 
 

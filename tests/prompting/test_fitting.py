@@ -40,7 +40,7 @@ def chat(messages: Sequence[Message]) -> str:
 def test_completion_prompt_numbers_sources_and_ends_with_answer() -> None:
     fitted = fit_request(make_request(passages=PASSWORD_PASSAGES), words, 10_000, render_chat=None)
     text = fitted.text
-    assert "[1] Resetting your password (official)\nTo reset your password" in text
+    assert "[1] Resetting your password\nTo reset your password" in text
     assert "[2] Two-factor authentication" in text
     assert "using only the numbered sources" in text and "[1]" in text
     assert text.endswith("Question: How do I reset my password?\nAnswer:")
@@ -56,7 +56,7 @@ def test_passages_are_trimmed_by_water_filling() -> None:
     fitted = fit_request(request, words, untrimmed - 200, render_chat=None)
     assert fitted.tokens <= untrimmed - 200
     assert fitted.passages_kept == 3 and fitted.passages_trimmed == 2
-    assert "[1] Short (official)\nTap Reset password in Settings." in fitted.text  # short ones stay whole
+    assert "[1] Short\nTap Reset password in Settings." in fitted.text  # short ones stay whole
     assert "[3] Long B" in fitted.text and "…" in fitted.text
 
 

@@ -132,7 +132,8 @@ class ExtractiveBackend(SyncBackend):
                     continue
                 if picked and size + len(unit.text) > self.max_chars:
                     return picked
-                picked.append((number, unit))
+                # a field of a tool's result is a fact of its own, not a step to number
+                picked.append((number, Unit(unit.text, "sentence")))
                 size += len(unit.text)
         return picked
 

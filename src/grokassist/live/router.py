@@ -26,20 +26,25 @@ import re
 
 __all__ = ["asks_status"]
 
+_DOWN = r"down(?!\s+(?:to|by|from)\b)"  # not "down to $199"
 _TROUBLE = (
-    r"(?:outages?|down|offline|disruptions?|incidents?|(?:planned |scheduled )?maintenance|degraded|"
-    r"problems?|issues?|interruptions?|not working|working|up|out|broken)"
+    rf"(?:outages?|{_DOWN}|offline|disruptions?|incidents?|maintenance|degraded|interruptions?|downtime|"
+    r"not working)"
+)
+_EVENTS = r"(?:outages?|disruptions?|incidents?|maintenance|interruptions?|downtime)"
+_QUALIFIED = (
+    r"(?:known|current|ongoing|active|reported|network|service|widespread|major|big|planned|scheduled)"
 )
 #: yes/no questions about trouble now
 _YES_NO = re.compile(
-    r"\b(?:is|are)\s+there\s+(?:an?\s+|any\s+|some\s+)?(?:known\s+|current\s+|ongoing\s+|active\s+|"
-    r"reported\s+|network\s+|service\s+|widespread\s+|major\s+|big\s+)*"
-    r"(?:outages?|disruptions?|incidents?|maintenance|problems?|issues?|interruptions?|downtime)\b"
+    rf"\b(?:is|are)\s+there\s+(?:an?\s+|any\s+|some\s+)?(?:{_QUALIFIED}\s+)*(?:{_EVENTS}|problems?|issues?)\b"
     r"|\b(?:is|are)\s+(?:the\s+)?(?:service|network|internet|system|servers?|satellites?|starlink|it|they|"
-    r"everything|things)\s+(?:\w+\s+)?(?:down|offline|out|up|working|broken|degraded)\b"
-    r"|\bany\s+(?:known\s+|current\s+|ongoing\s+|active\s+|reported\s+)*(?:outages?|disruptions?|"
-    r"incidents?|maintenance|problems?|issues?|interruptions?|downtime)\b"
-    r"|\b(?:is|are)\s+\w+(?:\s+\w+)?\s+(?:down|offline|having\s+(?:an?\s+)?(?:outage|problems?|issues?))\b",
+    r"everything|things)\s+(?:\w+\s+)?(?:down|offline|out|up|working|degraded|operational)\b"
+    rf"|\bany\s+(?:{_QUALIFIED}\s+)*{_EVENTS}\b|\bany\s+(?:{_QUALIFIED}\s+)+(?:problems?|issues?)\b"
+    rf"|\b(?:is|are)\s+[\w']+(?:\s+[\w']+){{0,2}}\s+(?:{_DOWN}|offline|(?:having|experiencing)\s+"
+    r"(?:an?\s+|any\s+)?(?:outages?|problems?|issues?|difficulties|downtime|disruptions?))\b"
+    rf"|\b(?:seems?|looks?)\s+(?:to\s+be\s+)?(?:{_DOWN}|offline)\b"
+    r"|\b(?:is|was)\s+(?:it|this|that)\s+(?:an?\s+)?(?:\w+\s+)?(?:outage|network problem|network issue)\b",
     re.I,
 )
 #: questions about the status itself
@@ -47,21 +52,45 @@ _STATUS = re.compile(
     r"\b(?:what(?:'s| is)|how(?:'s| is)|check|show|tell me)\s+(?:the\s+)?(?:current\s+)?"
     r"(?:service|network|system)\s+status\b"
     r"|\bstatus\s+of\s+(?:the\s+)?(?:service|network|system|internet|starlink)\b"
-    r"|\b(?:service|network)\s+status\s+(?:now|right now|today|currently)\b",
+    r"|\b(?:service|network)\s+status\s+(?:now|right now|today|currently)\b"
+    r"|\bstatus\s+page\s+(?:say|says|show|shows|showing|report|reports|reporting)\b",
     re.I,
 )
 _NOW = re.compile(
-    r"\b(?:right now|now|currently|at the moment|today|tonight|this (?:morning|afternoon|evening)|"
+    r"\b(?:right now|now|currently|at the moment|today|tonight|this (?:morning|afternoon|evening)|again|"
     r"in my (?:area|region|town|city|country)|near me|around me|where i live|in \w+ right now)\b",
     re.I,
 )
 _TROUBLE_WORD = re.compile(rf"\b{_TROUBLE}\b", re.I)
+#: an event of the service itself: an outage, downtime, a disruption, an incident
+_EVENT_WORD = re.compile(rf"\b{_EVENTS}\b", re.I)
+#: the service (not the customer's own kit) in a bad state: "Starlink gone down", "something wrong
+#: with the network"
+_SERVICE_STATE = re.compile(
+    r"\b(?:starlink|service|network|internet|servers?|satellites?|everything|everyone)\b"
+    r"(?:\s+[\w']+){0,3}?\s+"
+    rf"(?:(?:gone|go|went|goes|been|be)\s+)?(?:{_DOWN}|offline|not working|having (?:issues|problems))\b"
+    r"|\b(?:something|anything)\s+(?:wrong|going on|up)\s+with\s+(?:the\s+)?"
+    r"(?:starlink|service|network|internet)\b"
+    r"|\b(?:issues?|problems?)\s+with\s+(?:the\s+)?(?:starlink|service|network|internet|satellites?)\b",
+    re.I,
+)
 #: how-to, what-to-do and policy questions: the articles answer them, whatever words they share
 _NOT_STATUS = re.compile(
-    r"\b(?:how (?:do|can|should|would) (?:i|we|you)|how to|what (?:should|do|can) (?:i|we)|"
+    r"\b(?:how (?:do|can|should|would|often|long) (?:i|we|you|they|outages?|it)|how to|"
+    r"what (?:should|do|can) (?:i|we)|"
     r"what happens|what to do|credits?|refunds?|compensation|reimburse|notifications?|notified|"
-    r"alerts?|why does|what does .{0,40} mean|what is an?|what are|where (?:do|can) i (?:see|find|check)|"
-    r"during an? (?:outage|maintenance)|after an? (?:outage|maintenance)|policy|usually|normally)\b",
+    r"alerts?|why does|why do|what does .{0,40} mean|what is an?|what are|"
+    r"where (?:do|can) i (?:see|find|check)|"
+    r"during an? (?:outage|maintenance)|after an? (?:outage|maintenance)|policy|usually|normally|"
+    r"warranty|covered|report an?|price|cost|compensat\w*|look like|happen)\b"
+    r"|^\s*if\b|\bif (?:the |my |our |your )?(?:internet|service|network|dish|connection|starlink)\b",
+    re.I,
+)
+#: the question asks whether something exists or happened
+_EXISTS = re.compile(
+    r"\b(?:is there|are there|any|has there been|have there been|aware of|tell me if|confirm|reported|"
+    r"known)\b",
     re.I,
 )
 
@@ -71,6 +100,8 @@ def asks_status(question: str) -> bool:
     text = " ".join(question.split())
     if not text or _NOT_STATUS.search(text):
         return False
-    if _YES_NO.search(text) or _STATUS.search(text):
+    if _YES_NO.search(text) or _STATUS.search(text) or _SERVICE_STATE.search(text):
+        return True
+    if _EVENT_WORD.search(text) and (_EXISTS.search(text) or _NOW.search(text) or len(text.split()) <= 4):
         return True
     return bool(_NOW.search(text) and _TROUBLE_WORD.search(text))

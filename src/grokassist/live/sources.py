@@ -90,7 +90,8 @@ class HttpSource:
             raise LiveDataError(f"{name}: {url!r} is not an http(s) address", source=name)
         if ttl_s <= 0 or timeout_s <= 0:
             raise LiveDataError(f"{name}: ttl_s and timeout_s must be positive", source=name)
-        self.url = url
+        self.url = url  # where a customer can read it (cited)
+        self.endpoint = url  # where it is fetched from
         self.name = name
         self.title = title
         self.ttl_s = ttl_s
@@ -110,15 +111,19 @@ class HttpSource:
 
     def _get(self) -> httpx.Response:
         try:
-            response = self._client.get(self.url)
+            response = self._client.get(self.endpoint)
         except httpx.TimeoutException as exc:
             raise LiveDataError(
                 f"{self.name}: no answer within {self.timeout_s:g} s", source=self.name
             ) from exc
         except httpx.HTTPError as exc:
-            raise LiveDataError(f"{self.name}: cannot reach {self.url}: {exc}", source=self.name) from exc
+            raise LiveDataError(
+                f"{self.name}: cannot reach {self.endpoint}: {exc}", source=self.name
+            ) from exc
         if response.status_code >= 400:
-            raise LiveDataError(f"{self.name}: HTTP {response.status_code} from {self.url}", source=self.name)
+            raise LiveDataError(
+                f"{self.name}: HTTP {response.status_code} from {self.endpoint}", source=self.name
+            )
         if len(response.content) > MAX_BYTES:
             raise LiveDataError(f"{self.name}: the response is over {MAX_BYTES} bytes", source=self.name)
         return response
@@ -128,7 +133,9 @@ class HttpSource:
         try:
             return response.json()
         except ValueError as exc:
-            raise LiveDataError(f"{self.name}: {self.url} did not return JSON", source=self.name) from exc
+            raise LiveDataError(
+                f"{self.name}: {self.endpoint} did not return JSON", source=self.name
+            ) from exc
 
     def fetch(self) -> list[LiveFact]:
         raise NotImplementedError
@@ -137,7 +144,7 @@ class HttpSource:
         self._client.close()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r}, name={self.name!r}, ttl_s={self.ttl_s:g})"
+        return f"{type(self).__name__}({self.endpoint!r}, name={self.name!r}, ttl_s={self.ttl_s:g})"
 
 
 class StatuspageSource(HttpSource):
@@ -148,9 +155,9 @@ class StatuspageSource(HttpSource):
 
     def __init__(self, url: str, **options: Any) -> None:
         url = url.rstrip("/")
-        if not url.endswith(".json"):
-            url += "/api/v2/summary.json"
-        super().__init__(url, **options)
+        page = re.sub(r"/api/v2/[a-z_]+\.json$", "", url)
+        super().__init__(page + "/api/v2/summary.json" if page == url else url, **options)
+        self.url = page  # the page customers read; the summary is fetched from ``endpoint``
 
     def fetch(self) -> list[LiveFact]:
         data = self._json()

@@ -54,7 +54,8 @@ _PERSONAL_OR_NOW = re.compile(
 _GENERAL = re.compile(
     r"\b(?:how (?:do|can|should|would) (?:i|we|you)|how to|what should (?:i|we)|what happens|"
     r"what does .{0,40} mean|what is an?|what are|how long (?:does|do|will|should) (?:it|the|a|an)\b|"
-    r"policy|warranty|credits?|refunds?|price|cost|guide|instructions?|install|set up|setup)\b",
+    r"why (?:does|do|did)|(?:can|could|should) i|where (?:can|do) i|policy|warranty|credits?|refunds?|"
+    r"compensat\w*|price|cost|guide|instructions?|install|set up|setup)\b",
     re.I,
 )
 
@@ -92,10 +93,20 @@ class HostTool:
         return [name for name, f in self.tool.args.model_fields.items() if f.is_required()]
 
 
+def _hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
+    try:
+        return get_type_hints(fn)
+    except NameError as exc:
+        raise ConfigurationError(
+            f"tool {name!r}: cannot resolve its type annotations ({exc}); define the models it uses at "
+            "module level"
+        ) from exc
+
+
 def _args_model(fn: Callable[..., Any], name: str) -> tuple[type[BaseModel], bool]:
     """The arguments model of ``fn``, and whether ``fn`` takes it whole (one pydantic parameter)."""
     signature = inspect.signature(fn)
-    hints = get_type_hints(fn)
+    hints = _hints(fn, name)
     params = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if len(params) == 1:
         hint = hints.get(params[0].name)
@@ -136,7 +147,7 @@ def host_tool(
     if not text.strip():
         raise ConfigurationError(f"tool {tool_name!r} needs a description (or a docstring)")
     args, whole = _args_model(fn, tool_name)
-    returned = get_type_hints(fn).get("return")
+    returned = _hints(fn, tool_name).get("return")
     result = returned if isinstance(returned, type) and issubclass(returned, BaseModel) else None
 
     def check(value: Any) -> Any:
@@ -214,7 +225,7 @@ def _value(value: Any) -> str:
 
 
 def render_value(value: Any) -> str:
-    """A tool's result as sentences: "Status: offline." per field (a string stays as it is)."""
+    """A tool's result as a list, one field per line ("- Online: no."); a string stays as it is."""
     if isinstance(value, BaseModel):
         value = value.model_dump()
     if isinstance(value, Mapping):
@@ -222,7 +233,7 @@ def render_value(value: Any) -> str:
         for key, item in value.items():
             if isinstance(item, Mapping):
                 item = "; ".join(f"{_humanise(str(k))} {_value(v)}" for k, v in item.items())
-            lines.append(f"{_humanise(str(key))}: {_value(item)}.")
+            lines.append(f"- {_humanise(str(key))}: {_value(item)}.")
         return "\n".join(lines)
     text = " ".join(str(value).split())
     return text if text[-1:] in ".!?" else text + "."

@@ -53,17 +53,24 @@ __all__ = [
 
 
 def source_heading(passage: Passage) -> str:
-    """A source's heading in a prompt: its title and heading path ("Billing > Invoices"), and its
-    trust tier (:mod:`grokassist.trust`): "(official)", "(live)" (whose title carries its time) or
-    "(community post: unverified, never state it as fact)"."""
+    """A source's heading in a prompt: its title and heading path ("Billing > Invoices"), and, for a
+    source that is not an official article (:mod:`grokassist.trust`), its tier: "(live)" (its title
+    carries its time) or "(community post: unverified, never state it as fact)".
+
+    Official articles, the norm, carry no label: the sources' header already says they are quoted
+    from the help centre, and labelling each of them cost the packaged model facts (measured on 30
+    Starlink questions: fact accuracy 0.23 with an "(official)" label on every source, 0.31 without;
+    docs/live-data.md).
+    """
     heading = passage.heading()
     tier = tier_of(passage)
+    if tier == "official":
+        return heading
     label = _TIER_LABELS[tier]
     return f"{heading} ({label})" if heading else f"({label})"
 
 
 _TIER_LABELS = {
-    "official": "official",
     "live": "live",
     "community": "community post: unverified, never state it as fact",
 }

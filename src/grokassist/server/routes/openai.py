@@ -101,7 +101,7 @@ async def chat_completions(
         svc.count(final.answer, "chat_completions")
         answer_id = await svc.record(client, final.answer)
         resp = svc.response(final.answer, answer_id, session, str(request.base_url), final.guarded)
-        ext = resp.model_dump(exclude={"text", "session_id"})
+        ext = resp.model_dump(mode="json", exclude={"text", "session_id"})
         ext["session_id"] = None if ephemeral else session
         return resp, ext
 
