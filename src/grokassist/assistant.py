@@ -482,7 +482,8 @@ class Assistant:
         if not self._host_tools:
             return None
         hosts = list(self._host_tools.values())
-        choosers = [b for b in self.backends if tool_call_mode(b) != "none"]
+        mode = self.settings.answer.tool_choice
+        choosers = [b for b in self.backends if tool_call_mode(b) != "none"] if mode != "keywords" else []
         choice: tuple[HostTool, dict[str, Any]] | None = None
         if choosers:
             # the customer's words only: no document text can choose a tool
@@ -493,11 +494,22 @@ class Assistant:
                 log.warning("no model could choose a tool (%s); using the keyword router", exc)
                 choice = self.tool_router.choose(question, hosts, context)
             else:
+                local = tool_call_mode(choosers[0]) != "native"
                 if call is not None and call.name in self._host_tools:
                     host = self._host_tools[call.name]
                     fields = host.tool.args.model_fields
-                    # what the host knows (an account, a region) wins over what the model wrote
-                    choice = (host, {**call.arguments, **{k: v for k, v in context.items() if k in fields}})
+                    if mode == "auto" and local and not self.tool_router.allows(question, host):
+                        log.info(
+                            "a local model chose %s for %r; the keyword router does not: no call",
+                            host.name,
+                            question[:80],
+                        )
+                    else:
+                        # what the host knows (an account, a region) wins over what the model wrote
+                        choice = (
+                            host,
+                            {**call.arguments, **{k: v for k, v in context.items() if k in fields}},
+                        )
                 elif call is not None:
                     log.warning("the model asked for an unknown tool %r: ignored", call.name)
         else:

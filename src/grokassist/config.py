@@ -84,6 +84,10 @@ class AnswerSettings(_Section):
     #: community sources (grokassist.trust): "off" never mentions them; "attributed" may report the
     #: best one in one marked "Some customers report ..." line when no official or live source answers
     community: Literal["off", "attributed"] = "off"
+    #: who decides to call a host tool (grokassist.live.tools): "auto" lets an OpenAI-compatible model
+    #: decide, and a local model only among the tools the keyword router allows (the packaged 0.5B
+    #: model calls a tool for most questions that need none: docs/live-data.md); "model"; "keywords"
+    tool_choice: Literal["auto", "model", "keywords"] = "auto"
 
 
 class LiveSourceSettings(_Section):

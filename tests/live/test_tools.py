@@ -188,3 +188,26 @@ def test_async_tools_run_on_the_async_path(kb: Any) -> None:
     answer = asyncio.run(go())
     assert "Percent: 76" in answer.text and answer.citations[0].tier == "live"
     assistant.close()
+
+
+def test_a_local_models_choice_is_checked_by_the_keyword_router_unless_told_otherwise(kb: Any) -> None:
+    choice = {"tool": "robot_battery"}  # the packaged 0.5B model often calls a tool for any question
+    calls: list[str] = []
+    auto = Assistant(kb, backend=_model(calls, choice))
+    host_tools.register(auto)
+    assert auto.ask("How do I factory reset the Gen 3 router?").live == ()
+    assert [u.name for u in auto.ask("Is my robot charged?").live] == ["robot_battery"]
+    assert len(calls) == 2  # the model was asked both times
+    settings = kb.settings.model_copy(
+        update={"answer": kb.settings.answer.model_copy(update={"tool_choice": "model"})}
+    )
+    trusting = Assistant(kb, backend=_model([], choice), settings=settings)
+    host_tools.register(trusting)
+    assert [u.name for u in trusting.ask("How do I factory reset the Gen 3 router?").live] == ["robot_battery"]
+    keywords = kb.settings.model_copy(
+        update={"answer": kb.settings.answer.model_copy(update={"tool_choice": "keywords"})}
+    )
+    asked: list[str] = []
+    by_words = Assistant(kb, backend=_model(asked, choice), settings=keywords)
+    host_tools.register(by_words)
+    assert [u.name for u in by_words.ask("Is my robot charged?").live] == ["robot_battery"] and asked == []

@@ -189,6 +189,13 @@ def host_tool(
 class KeywordToolRouter:
     """Chooses a tool for a question without a model (see the module docstring)."""
 
+    def allows(self, question: str, tool: HostTool) -> bool:
+        """Whether ``question`` may call ``tool``: it names one of the tool's keywords and asks about
+        the customer's own or current state (how a local model's choice is checked)."""
+        if _GENERAL.search(question) or not _PERSONAL_OR_NOW.search(question):
+            return False
+        return tool.matches(question) > 0
+
     def choose(
         self, question: str, tools: Sequence[HostTool], context: Mapping[str, Any]
     ) -> tuple[HostTool, dict[str, Any]] | None:
