@@ -12,9 +12,9 @@ Starlink and Optimus questions (which need no tool), sampling at temperature
 :meth:`grokassist.tools.ToolRegistry.validate` (a known tool, arguments that
 validate against its pydantic model). A call cut short, unparsable or invalid
 counts as a failure. The keyword router (the extractive chain's) is scored on
-the same questions for comparison, and so is the assistant's default for local
-models (``answer.tool_choice = "auto"``): the model's choice, kept only where
-the keyword router allows that tool.
+the same questions for comparison (it is the assistant's choice for local models
+and the extractive chain by default, ``answer.tool_choice = "auto"``), and so is
+the model's choice kept only where the keyword router allows that tool.
 
     python bench/tool_calls.py [--tries 100] [--temperature 0.7]
 """

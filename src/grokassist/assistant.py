@@ -478,48 +478,69 @@ class Assistant:
         context: Mapping[str, Any],
         allow_tools: Collection[str] | bool,
     ) -> tuple[ScoredPassage, LiveUse] | None:
-        """Call the host tool the question asks for, if any (see :mod:`grokassist.live.tools`)."""
+        """Call the host tool the question asks for, if any (see :mod:`grokassist.live.tools`).
+
+        An OpenAI-compatible model (or any model with ``answer.tool_choice = "model"``) chooses among
+        all the tools. Otherwise the keyword router chooses (measured better than the packaged local
+        model, which calls a tool for most questions that need none, and a few seconds quicker:
+        docs/live-data.md), and a local model only fills the arguments the request's context lacks.
+        """
         if not self._host_tools:
             return None
-        hosts = list(self._host_tools.values())
         mode = self.settings.answer.tool_choice
         choosers = [b for b in self.backends if tool_call_mode(b) != "none"] if mode != "keywords" else []
-        choice: tuple[HostTool, dict[str, Any]] | None = None
-        if choosers:
-            # the customer's words only: no document text can choose a tool
-            said = [*(m for m in history if m.role == "user"), Message(role="user", content=question)]
+        # the customer's words only: no document text can choose a tool or its arguments
+        said = [*(m for m in history if m.role == "user"), Message(role="user", content=question)]
+        if choosers and (mode == "model" or tool_call_mode(choosers[0]) == "native"):
             try:
                 call = choose_tool_call(choosers, said, self.tools)
             except GrokAssistError as exc:
                 log.warning("no model could choose a tool (%s); using the keyword router", exc)
-                choice = self.tool_router.choose(question, hosts, context)
             else:
-                local = tool_call_mode(choosers[0]) != "native"
-                if call is not None and call.name in self._host_tools:
-                    host = self._host_tools[call.name]
-                    fields = host.tool.args.model_fields
-                    if mode == "auto" and local and not self.tool_router.allows(question, host):
-                        log.info(
-                            "a local model chose %s for %r; the keyword router does not: no call",
-                            host.name,
-                            question[:80],
-                        )
-                    else:
-                        # what the host knows (an account, a region) wins over what the model wrote
-                        choice = (
-                            host,
-                            {**call.arguments, **{k: v for k, v in context.items() if k in fields}},
-                        )
-                elif call is not None:
+                if call is None:
+                    return None
+                if call.name not in self._host_tools:
                     log.warning("the model asked for an unknown tool %r: ignored", call.name)
-        else:
-            choice = self.tool_router.choose(question, hosts, context)
-        if choice is None:
+                    return None
+                return self._run_tool(
+                    self._host_tools[call.name], call.arguments, context, allow_tools, question
+                )
+        host = self.tool_router.pick(question, list(self._host_tools.values()))
+        if host is None:
             return None
-        host, arguments = choice
+        arguments: dict[str, Any] = {}
+        missing = [k for k in host.required() if k not in context]
+        if missing and choosers:  # a local model reads them from the customer's words
+            try:
+                call = choose_tool_call(choosers, said, [host.tool])
+            except GrokAssistError as exc:
+                log.warning("no model could fill the arguments of %s: %s", host.name, exc)
+                call = None
+            arguments = call.arguments if call is not None and call.name == host.name else {}
+        if any(k not in context and k not in arguments for k in host.required()):
+            log.info(
+                "tool %s fits %r but its arguments %s are unknown: not called",
+                host.name,
+                question[:80],
+                missing,
+            )
+            return None
+        return self._run_tool(host, arguments, context, allow_tools, question)
+
+    def _run_tool(
+        self,
+        host: HostTool,
+        arguments: Mapping[str, Any],
+        context: Mapping[str, Any],
+        allow_tools: Collection[str] | bool,
+        question: str,
+    ) -> tuple[ScoredPassage, LiveUse]:
+        fields = host.tool.args.model_fields
+        # what the host knows (an account, a region) wins over what a model wrote
+        merged = {**arguments, **{k: v for k, v in context.items() if k in fields}}
         allowed = allow_tools is True or (not isinstance(allow_tools, bool) and host.name in allow_tools)
         log.info("calling tool %s for %r", host.name, question[:80])
-        result = self.tools.run(ToolCall(name=host.name, arguments=arguments), allow_sensitive=allowed)
+        result = self.tools.run(ToolCall(name=host.name, arguments=merged), allow_sensitive=allowed)
         return tool_passage(host, result, self.live.clock())
 
     def _abstain(self, prep: _Prepared, reason: str | None = None) -> Answer:

@@ -240,7 +240,11 @@ def _print_answer(answer: Answer, *, streamed: bool) -> None:
     if answer.citations:
         out.print("\nSources:")
         for c in answer.citations:
-            out.print(f"  [{c.index}] {c.title} — {c.source}")
+            mark = {"live": " (live)", "community": " (community: unverified)"}.get(c.tier, "")
+            out.print(f"  [{c.index}] {c.title}{mark} — {c.source}", markup=False)
+    for use in answer.live:
+        if use.state != "fresh":
+            out.print(f"\n(live source {use.name}: {use.state})", markup=False)
     if answer.abstained:
         out.print("\n(no confident answer: offered a human agent)")
 
@@ -256,6 +260,7 @@ def _answer_json(answer: Answer) -> dict[str, Any]:
         "backend": data["backend"],
         "query": data["query"],
         "usage": data["usage"],
+        "live": data["live"],
     }
 
 

@@ -85,8 +85,9 @@ class AnswerSettings(_Section):
     #: best one in one marked "Some customers report ..." line when no official or live source answers
     community: Literal["off", "attributed"] = "off"
     #: who decides to call a host tool (grokassist.live.tools): "auto" lets an OpenAI-compatible model
-    #: decide, and a local model only among the tools the keyword router allows (the packaged 0.5B
-    #: model calls a tool for most questions that need none: docs/live-data.md); "model"; "keywords"
+    #: decide and the keyword router otherwise (a local model fills missing arguments; the packaged
+    #: 0.5B model alone calls a tool for most questions that need none: docs/live-data.md); "model"
+    #: lets any model decide; "keywords" asks no model
     tool_choice: Literal["auto", "model", "keywords"] = "auto"
 
 

@@ -147,6 +147,11 @@ def _model(calls: list[str], choice: dict[str, Any]) -> FakeBackend:
     return FakeBackend(reply)
 
 
+def _settings(kb: Any, tool_choice: str) -> Any:
+    answer = kb.settings.answer.model_copy(update={"tool_choice": tool_choice})
+    return kb.settings.model_copy(update={"answer": answer})
+
+
 def test_a_model_chooses_the_tool_and_the_hosts_context_wins_over_its_arguments(kb: Any) -> None:
     calls: list[str] = []
     seen: list[str] = []
@@ -157,20 +162,52 @@ def test_a_model_chooses_the_tool_and_the_hosts_context_wins_over_its_arguments(
         return host_tools.dish_diagnostics("ACC-1042")
 
     choice = {"tool": "dish_diagnostics", "arguments": {"account": "SOMEONE-ELSE"}}
-    assistant = Assistant(kb, backend=_model(calls, choice))
+    assistant = Assistant(kb, backend=_model(calls, choice), settings=_settings(kb, "model"))
     assistant.add_tool(dish_diagnostics, sensitive=True)
     answer = assistant.ask("Why is my dish offline?", context=ACCOUNT, allow_tools={"dish_diagnostics"})
     assert calls == ["Why is my dish offline?"]  # only the customer's words
     assert seen == ["ACC-1042"] and answer.live[0].state == "fresh"
-    assistant.close()
 
 
 def test_a_model_choosing_no_tool_or_an_unknown_one_calls_nothing(kb: Any) -> None:
     for choice in ({"tool": "none"}, {"tool": "format_disk", "arguments": {}}):
-        assistant = Assistant(kb, backend=_model([], choice))
+        assistant = Assistant(kb, backend=_model([], choice), settings=_settings(kb, "model"))
         host_tools.register(assistant)
-        answer = assistant.ask("How do I factory reset the Gen 3 router?")
+        answer = assistant.ask("Is my robot charged?")
         assert answer.live == ()
+
+
+def test_by_default_a_local_model_does_not_choose_the_tool_it_fills_missing_arguments(kb: Any) -> None:
+    # the packaged 0.5B model calls a tool for most questions that need none: the keyword router decides
+    calls: list[str] = []
+    auto = Assistant(kb, backend=_model(calls, {"tool": "robot_battery"}))
+    host_tools.register(auto)
+    assert auto.ask("How do I factory reset the Gen 3 router?").live == ()
+    assert [u.name for u in auto.ask("Is my robot charged?").live] == ["robot_battery"]
+    assert calls == []  # no model call: the router had all it needed
+    # a region the context does not hold: the local model reads it from the customer's words
+    filled: list[str] = []
+    regions = Assistant(
+        kb, backend=_model(filled, {"tool": "service_status", "arguments": {"region": "Victoria"}})
+    )
+    host_tools.register(regions)
+    answer = regions.ask("Is the service working in my region, Victoria?")
+    assert filled == ["Is the service working in my region, Victoria?"]
+    assert [(u.name, u.state) for u in answer.live] == [
+        ("service_status", "fresh")
+    ] and "operational" in answer.text
+    # the extractive chain has no model: without the region, no call (nothing is guessed)
+    words = Assistant(kb, backend="extractive:")
+    host_tools.register(words)
+    assert words.ask("Is the service working in my region, Victoria?").live == ()
+    assert [
+        u.state for u in words.ask("Is the service working in my region?", context={"region": "Europe"}).live
+    ] == ["fresh"]
+    keywords = Assistant(
+        kb, backend=_model(calls, {"tool": "robot_battery"}), settings=_settings(kb, "keywords")
+    )
+    host_tools.register(keywords)
+    assert keywords.ask("Is the service working in my region, Victoria?").live == () and calls == []
 
 
 def test_async_tools_run_on_the_async_path(kb: Any) -> None:
@@ -188,26 +225,3 @@ def test_async_tools_run_on_the_async_path(kb: Any) -> None:
     answer = asyncio.run(go())
     assert "Percent: 76" in answer.text and answer.citations[0].tier == "live"
     assistant.close()
-
-
-def test_a_local_models_choice_is_checked_by_the_keyword_router_unless_told_otherwise(kb: Any) -> None:
-    choice = {"tool": "robot_battery"}  # the packaged 0.5B model often calls a tool for any question
-    calls: list[str] = []
-    auto = Assistant(kb, backend=_model(calls, choice))
-    host_tools.register(auto)
-    assert auto.ask("How do I factory reset the Gen 3 router?").live == ()
-    assert [u.name for u in auto.ask("Is my robot charged?").live] == ["robot_battery"]
-    assert len(calls) == 2  # the model was asked both times
-    settings = kb.settings.model_copy(
-        update={"answer": kb.settings.answer.model_copy(update={"tool_choice": "model"})}
-    )
-    trusting = Assistant(kb, backend=_model([], choice), settings=settings)
-    host_tools.register(trusting)
-    assert [u.name for u in trusting.ask("How do I factory reset the Gen 3 router?").live] == ["robot_battery"]
-    keywords = kb.settings.model_copy(
-        update={"answer": kb.settings.answer.model_copy(update={"tool_choice": "keywords"})}
-    )
-    asked: list[str] = []
-    by_words = Assistant(kb, backend=_model(asked, choice), settings=keywords)
-    host_tools.register(by_words)
-    assert [u.name for u in by_words.ask("Is my robot charged?").live] == ["robot_battery"] and asked == []

@@ -9,15 +9,17 @@ result's pydantic model, trigger keywords and how to word the result.
 
 Who decides to call a tool:
 
-* a chain with a model that can choose (llama.cpp: grammar-constrained JSON;
-  OpenAI-compatible: native ``tool_calls``) asks it, with the customer's words
-  only (:func:`grokassist.tools.choose_tool_call`);
-* the extractive chain has no model: :class:`KeywordToolRouter` calls a tool
-  only when the question names one of its keywords *and* asks about the
-  customer's own or current state ("my", "right now", "is it"), never for
-  how-to or policy questions, and only when every required argument is known
-  from the request's ``context`` (the router does not guess arguments from
-  text). Measured in docs/live-data.md.
+* an OpenAI-compatible model (native ``tool_calls``), or any model with
+  ``answer.tool_choice = "model"`` (llama.cpp: grammar-constrained JSON),
+  chooses, from the customer's words only (:func:`grokassist.tools.choose_tool_call`);
+* otherwise (the extractive chain, and local models by default)
+  :class:`KeywordToolRouter` chooses: a tool is called only when the question
+  names one of its keywords *and* asks about the customer's own or current
+  state ("my", "right now", "is it"), never for how-to or policy questions,
+  with its arguments from the request's ``context``; a local model, when there
+  is one, fills only the arguments the context lacks (the router never guesses
+  them from text). Measured in docs/live-data.md: the packaged local model
+  alone calls a tool for most questions that need none.
 
 Arguments the host passes in the request's ``context`` (an account id, a
 region) always replace what a model wrote for them, so text in a question or
@@ -196,23 +198,24 @@ class KeywordToolRouter:
             return False
         return tool.matches(question) > 0
 
-    def choose(
-        self, question: str, tools: Sequence[HostTool], context: Mapping[str, Any]
-    ) -> tuple[HostTool, dict[str, Any]] | None:
-        """The tool to call and its arguments (from ``context``), or ``None``."""
+    def pick(self, question: str, tools: Sequence[HostTool]) -> HostTool | None:
+        """The tool ``question`` asks for (the most keywords; the first registered on a tie), or ``None``."""
         if _GENERAL.search(question) or not _PERSONAL_OR_NOW.search(question):
             return None
         ranked = sorted(
             ((t.matches(question), i, t) for i, t in enumerate(tools)), key=lambda x: (-x[0], x[1])
         )
-        for score, _, tool in ranked:
-            if score <= 0:
-                break
-            fields = tool.tool.args.model_fields
-            arguments = {k: v for k, v in context.items() if k in fields}
-            if all(k in arguments for k in tool.required()):
-                return tool, arguments
-        return None
+        return ranked[0][2] if ranked and ranked[0][0] > 0 else None
+
+    def choose(
+        self, question: str, tools: Sequence[HostTool], context: Mapping[str, Any]
+    ) -> tuple[HostTool, dict[str, Any]] | None:
+        """The tool to call and its arguments (from ``context``: none is guessed), or ``None``."""
+        tool = self.pick(question, tools)
+        if tool is None:
+            return None
+        arguments = {k: v for k, v in context.items() if k in tool.tool.args.model_fields}
+        return (tool, arguments) if all(k in arguments for k in tool.required()) else None
 
 
 def _humanise(key: str) -> str:
