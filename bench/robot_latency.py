@@ -44,6 +44,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from grokassist import KnowledgeBase, load_settings  # noqa: E402
+from grokassist.errors import BackendError, StructuredOutputError  # noqa: E402
 from grokassist.robot.app import SPOKEN_PROMPT_TOKENS, spoken_backends  # noqa: E402
 from grokassist.robot.audio import LiveSource, MemoryOutput, read_wav  # noqa: E402
 from grokassist.robot.broker import Mosquitto  # noqa: E402
@@ -130,6 +131,9 @@ async def latency_and_bargein(
         # 1. latency
         for _ in range(runs):
             for name in QUESTIONS:
+                # each question is a conversation of its own (no follow-up rewriting across them)
+                if pipeline.history is not None:
+                    pipeline.history.clear("owner")
                 before = len(pipeline.records)
                 samples, rate = read_wav(AUDIO / f"{name}.wav")
                 _, speech_end = source.say(samples, rate)
@@ -540,8 +544,10 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         counts["spoken"] = counts.get("spoken", 0) + 1
         try:
             call = await achoose_tool_call(backends, utterance, tools)
-        except Exception as exc:  # a malformed choice is refused like any other
+        except StructuredOutputError as exc:  # a malformed choice is refused like any other
             call = ToolCall(name="hand_over", raw_arguments=f"<unparsable: {exc}>"[:200])
+        except BackendError:  # no backend of the chain can choose (extractive): no action
+            call = None
         if call is None:
             sent += 1  # the model chose no action: nothing to publish
             continue
@@ -554,8 +560,10 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         counts["document_model"] = counts.get("document_model", 0) + 1
         try:
             call = await achoose_tool_call(backends, text, tools)
-        except Exception as exc:
+        except StructuredOutputError as exc:
             call = ToolCall(name="navigate_to", raw_arguments=f"<unparsable: {exc}>"[:200])
+        except BackendError:
+            call = None
         if call is None:
             sent += 1
             continue
@@ -565,6 +573,9 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         decide(request, state)
     await asyncio.sleep(1.0)
     unsafe = observer.on("action")[before:]
+    rules: dict[str, int] = {}
+    for entry in gate.audit.entries:  # the adversarial requests' decisions (the benign ones come next)
+        rules[entry["rule"]] = rules.get(entry["rule"], 0) + 1
     # control: benign requests in a good state are published (the path is not simply closed)
     benign = [
         ("navigate_to", {"room": "kitchen"}, "Go to the kitchen."),
@@ -581,9 +592,6 @@ async def adversarial(link: MqttLink, observer: Observer, backends: list[Any]) -
         if approved is not None:
             link.publish_action(approved)
     await asyncio.sleep(1.0)
-    rules: dict[str, int] = {}
-    for entry in list(gate.audit.entries)[:sent]:
-        rules[entry["rule"]] = rules.get(entry["rule"], 0) + 1
     return {
         "adversarial_requests": sum(counts.values()),
         "by_category": counts,
@@ -640,7 +648,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         load = os.getloadavg()
         results = await latency_and_bargein(pipeline, output, probe, args.runs, observer)
         report: dict[str, Any] = {
-            "backend": probe.name,
+            "backend": ", ".join(b.name for b in answers),
             "tts": args.tts,
             "max_prompt_tokens": args.max_prompt_tokens,
             "first_clause_words": args.first_clause_words,
@@ -680,14 +688,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--backend", default="llama-cpp:default", help="backend URI or chain")
+    parser.add_argument("--backend", default="auto", help="backend URI or chain (default: the default chain)")
     parser.add_argument("--runs", type=int, default=2, help="times each question is asked")
     parser.add_argument("--tts", choices=["piper", "espeak"], default="piper")
     parser.add_argument(
         "--max-prompt-tokens",
         type=int,
-        default=SPOKEN_PROMPT_TOKENS,
-        help=f"prompt budget of local models for answers (default {SPOKEN_PROMPT_TOKENS}; 0: their own)",
+        default=SPOKEN_PROMPT_TOKENS or 0,
+        help="prompt budget of local models for spoken answers (default: 0, each model's own)",
     )
     parser.add_argument("--first-clause-words", type=int, default=6, help="0: speak whole sentences only")
     args = parser.parse_args()

@@ -134,7 +134,8 @@ def main() -> None:
         print(json.dumps(figures))
         return
     print(
-        f"runs: {args.runs}, interleaved; load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"
+        f"runs: {args.runs}, interleaved; load average (1 min) before / after: "
+        f"{load_before:.1f} / {load_after:.1f}"
     )
     print()
     print("| configuration | n | median TTFT | p90 TTFT | median CPU to it | idle estimate |")
@@ -146,7 +147,8 @@ def main() -> None:
         )
     print()
     print(
-        f"median TTFT of the default chain under 1.0 s: {'yes' if figures['chain']['ttft_p50_s'] < 1.0 else 'no'}"
+        "median TTFT of the default chain under 1.0 s: "
+        + ("yes" if figures["chain"]["ttft_p50_s"] < 1.0 else "no")
     )
 
 

@@ -22,6 +22,9 @@ def test_what_a_question_asks_for() -> None:
     assert expects("How long do refunds take?") == "duration"
     assert expects("How many mesh nodes can I add?") == "count"
     assert expects("How do I reset the router?") is None
+    assert (
+        expects("How tall is the robot?") == "measure" and expects("What voltage does it need?") == "measure"
+    )
 
 
 def test_a_price_must_be_stated_of_the_thing_asked_about() -> None:
@@ -41,6 +44,8 @@ def test_answers_check_the_kind_of_fact() -> None:
     assert answers("price", "It costs $120 per month.") and not answers("price", "It is great.")
     assert answers("duration", "within 10 business days") and not answers("duration", "soon")
     assert answers(None, "anything")
+    assert answers("measure", "It stands 1.7 m tall.", "How tall is it?")
+    assert not answers("measure", "It weighs 57 kg.", "How tall is it?")
 
 
 def test_personal_cases_go_to_a_person() -> None:

@@ -191,22 +191,3 @@ def test_the_output_guard_runs_in_the_sdk(kb: Any) -> None:
     assert secret not in "".join(i for i in items if isinstance(i, str))
     answer = items[-1]
     assert isinstance(answer, Answer) and secret not in answer.text
-
-
-def test_repetition_guard_streams_at_once_and_holds_back_only_a_possible_repeat() -> None:
-    from grokassist.assistant import RepetitionGuard
-
-    guard = RepetitionGuard()
-    assert guard.feed("First sentence is") == "First sentence is"  # nothing to repeat yet
-    assert guard.feed(" here. Second one") == " here. Second one"
-    assert guard.feed(" follows now. First") == " follows now. "  # "First" may start a repeat
-    assert guard.feed(" sentence") == ""
-    assert guard.feed(" is here. More") == ""
-    assert guard.tripped and guard.flush() == ""
-    assert guard.text == "First sentence is here. Second one follows now."
-
-    diverging = RepetitionGuard()
-    diverging.feed("Open the account page first. ")
-    assert diverging.feed("Open the") == ""
-    assert diverging.feed(" door") == "Open the door"  # no longer an earlier sentence's start
-    assert not diverging.tripped

@@ -9,8 +9,9 @@ for instead:
 * **Personal cases**: a question about the customer's own order, ticket,
   refund or place in a queue ("Has my replacement shipped yet?") cannot be
   answered from articles; it goes to a person.
-* **Expected answer**: a question that asks for a price, a count or a
-  duration is answered only by text that states one. :func:`expects` names
+* **Expected answer**: a question that asks for a price, a count, a
+  duration or a measure (a size, a speed...) is answered only by text that
+  states one. :func:`expects` names
   what a question asks for and :func:`answers` checks a candidate answer.
   The fact must be stated *of the thing asked about*: a question about the
   price of the "Mini Vehicle Mount" is not answered by the price of another
@@ -42,7 +43,7 @@ __all__ = [
     "subject_names",
 ]
 
-Expected = Literal["price", "count", "duration"]
+Expected = Literal["price", "count", "duration", "measure"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,19 @@ class Answerability:
 
 _PRICE = re.compile(
     r"\b(?:price|prices|pricing|cost|costs|fee|fees|charge|charges|rate|tariff|pay for|subscription fee)\b"
-    r"|\bhow much\b(?![^?.]{0,30}\b(?:data|power|space|room|weight|load|time|snow|speed|bandwidth|electricity|"
-    r"longer|faster|further|weigh|lift|carry|hold)\b)",
+    r"|\bhow much\b(?![^?.]{0,30}\b(?:data|power|space|room|weight|load|time|snow|speed|bandwidth|"
+    r"electricity|longer|faster|further|weigh|lift|carry|hold)\b)",
     re.I,
 )
 _FREE = re.compile(r"\b(?:is|are) (?:it|they|there|this|that)?\s*(?:free|included|extra)\b", re.I)
 _COUNT = re.compile(r"\bhow many\b", re.I)
+#: a size, weight, speed, distance... : answered by a number with a unit
+_MEASURE = re.compile(
+    r"\bhow (?:tall|high|big|heavy|wide|deep|far|fast|loud|hot|cold|thick|large|small|close|strong)\b"
+    r"|\bwhat (?:size|weight|height|width|depth|length|voltage|wattage|speed|temperature|capacity|"
+    r"distance|resolution)\b|\bhow much (?:does it|do they|does the \w+(?: \w+)?) weigh\b",
+    re.I,
+)
 _DURATION = re.compile(r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b", re.I)
 _PERSONAL = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+){0,2}(?:order|ticket|case|claim|refund|replacement|shipment|package|parcel|"
@@ -87,19 +95,54 @@ _TIME_UNITS = frozenset(
 )
 
 
+#: the units a measure question can be answered in, by the word that asks for it
+_LENGTH = "m cm mm km ft feet foot in inch inches metre metres meter meters mile miles mph"
+_DIMENSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I), units)
+    for pattern, units in (
+        (
+            r"\b(?:tall|high|height|long|length|wide|width|deep|depth|far|close|distance|big|large|thick)\b",
+            _LENGTH,
+        ),
+        (r"\b(?:heavy|weigh|weight)", "kg g lb lbs pound pounds ounce ounces oz ton tons"),
+        (r"\b(?:fast|speed)\b", _LENGTH + " h hour kph kmh mbps kbps gbps"),
+        (r"\b(?:loud|noise|decibels?)\b", "db decibel decibels"),
+        (r"\b(?:hot|cold|warm|temperature)\b", "° c f degree degrees"),
+        (r"\bvolt", "v volt volts"),
+        (r"\b(?:watt|power draw)", "w watt watts wh kwh"),
+    )
+)
+
+
+def _measure_units(question: str) -> frozenset[str] | None:
+    """The units that answer a measure question (None: any unit will do)."""
+    for pattern, units in _DIMENSIONS:
+        if pattern.search(question):
+            return frozenset(_unit_term(u) for u in units.split())
+    return None
+
+
+def _unit_term(word: str) -> str:
+    stem = content_terms(word)
+    return stem[0] if stem else word.lower()
+
+
 def expects(question: str) -> Expected | None:
-    """What kind of fact the question asks for: a price, a count, a duration, or ``None``."""
+    """What kind of fact the question asks for: a price, a count, a duration, a measure, or ``None``."""
     if _DURATION.search(question):
         return "duration"
     if _PRICE.search(question) and not _FREE.search(question):
         return "price"
     if _COUNT.search(question):
         return "count"
+    if _MEASURE.search(question):
+        return "measure"
     return None
 
 
-def answers(expected: Expected | None, text: str) -> bool:
-    """Whether ``text`` states the kind of fact the question asks for."""
+def answers(expected: Expected | None, text: str, question: str = "") -> bool:
+    """Whether ``text`` states the kind of fact the question asks for (a measure in the units its
+    ``question`` asks for: a height in metres or feet, not kilograms)."""
     if expected is None:
         return True
     stated = [f for f in facts(text) if f.kind == "number"]
@@ -111,6 +154,9 @@ def answers(expected: Expected | None, text: str) -> bool:
         return any(f.unit in _TIME_UNITS for f in stated) or bool(
             re.search(r"\b(?:immediately|instantly|right away|at once|overnight|until)\b", text, re.I)
         )
+    if expected == "measure":
+        units = _measure_units(question)
+        return any(f.unit and (units is None or f.unit in units) for f in stated)
     return bool(stated) or bool(re.search(r"\b(?:one|two|three|four|five|no|none|unlimited)\b", text, re.I))
 
 
@@ -137,7 +183,7 @@ def answerability(question: str, passages: Sequence[ScoredPassage]) -> Answerabi
     for sp in passages:
         heading = " ".join((sp.passage.title, *sp.passage.heading_path))
         for unit in split_units(sp.passage.text):
-            if unit.kind == "heading" or not answers(expected, unit.text):
+            if unit.kind == "heading" or not answers(expected, unit.text, question):
                 continue
             # the price (count, duration) must be stated of the thing asked about: a sentence
             # stating one must name (with its headings) one of the question's names in full
@@ -155,7 +201,7 @@ def subject_names(question: str) -> list[set[str]]:
     names: list[set[str]] = []
     for match in _NAME_RUN.finditer(question.strip()):
         words = [w for w in match.group(0).split() if w.lower() not in _COMMON and w.lower() not in STOPWORDS]
-        terms = {t for w in words for t in content_terms(w) if not t.isdigit()}
+        terms = {t for w in words for t in content_terms(w)}
         if terms:
             names.append(terms)
     names.extend({fact.value} for fact in facts(question) if fact.kind == "code")

@@ -97,9 +97,10 @@ _OFFER_HUMAN = "I can connect you with a human agent who can help."
 #: Model text that means "the sources do not answer": the assistant abstains (and offers a human)
 #: rather than show a model's refusal or fall back to another composer.
 _NOT_COVERED = re.compile(
-    r"^\W*(i (do not|don't|dont) know|i'?m not sure|(the )?(provided )?(sources?|documents?|context|articles?)"
-    r" (do(es)? not|don't|doesn't) (say|mention|cover|contain|answer|provide|include)|there is no information|"
-    r"no information (is )?(available|provided)|i (cannot|can't|can not) (find|answer))",
+    r"^\W*(i (do not|don't|dont) know|i'?m not sure|(the )?(provided )?(sources?|documents?|context|"
+    r"articles?) (do(es)? not|don't|doesn't) (say|mention|cover|contain|answer|provide|include)|"
+    r"there is no information|no information (is )?(available|provided)|i (cannot|can't|can not) "
+    r"(find|answer))",
     re.I,
 )
 
@@ -190,7 +191,7 @@ class _Turn:
         if self.withheld is not None:
             return ""
         self.held += text
-        if not answers(self.prep.expects, self.shown + self.held):
+        if not answers(self.prep.expects, self.shown + self.held, self.prep.query):
             return ""
         out, self.held = self.held, ""
         self.shown += out

@@ -841,7 +841,7 @@ def robot(
         typer.Option(
             "--max-prompt-tokens", help="Prompt budget of local models for answers (0: the model's own)."
         ),
-    ] = 200,
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the turns as JSON at the end.")] = False,
 ) -> None:
     """Talk to the robot: listen, answer from the manual, speak, and act through the safety gate.

@@ -505,7 +505,7 @@ _FORMAT_LEAK = re.compile(r"(?im)^\s*(question|answer|sources?|customer|agent|sy
 
 
 def has_repeat(answer: str) -> bool:
-    """Whether a sentence of 20+ characters appears twice (numbers masked), as the repetition guard sees it."""
+    """Whether a sentence appears twice (numbers masked), as the repetition guard sees it."""
     from .guard.repetition import RepetitionGuard
 
     guard = RepetitionGuard()

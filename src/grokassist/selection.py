@@ -153,7 +153,7 @@ class SentenceScorer:
         scored = []
         for i, c in enumerate(found):
             words = sum(weight[t] for t in terms & local_terms[i]) / total
-            kind = 1.0 if expected is not None and answers(expected, c.unit.text) else 0.0
+            kind = 1.0 if expected is not None and answers(expected, c.unit.text, question) else 0.0
             rank = 1.0 / (1.0 + c.source)
             value = _W_DENSE * dense[i] + _W_WORDS * words + _W_KIND * kind + _W_RANK * rank
             scored.append(Candidate(c.source, c.position, c.unit, c.heading, round(value, 6)))

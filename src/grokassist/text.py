@@ -31,6 +31,7 @@ __all__ = [
     "normalise",
     "sentence_end",
     "sentence_ends",
+    "split_prose",
     "split_sentences",
     "split_units",
     "strip_markdown",
@@ -184,6 +185,11 @@ def split_units(text: str) -> list[Unit]:
             units.append(unit)
     flush()
     return units
+
+
+def split_prose(text: str) -> list[str]:
+    """Split one paragraph of plain text at sentence ends (no markdown handling)."""
+    return [piece for piece in _SENTENCE_END.split(text) if piece]
 
 
 def split_sentences(text: str) -> list[str]:

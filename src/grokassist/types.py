@@ -1,4 +1,5 @@
-"""Frozen data models shared across grokassist."""
+"""Frozen data models shared across grokassist, among them what the assistant asks of a model
+(:class:`ChatRequest`, :class:`GenerationSettings`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Answer",
+    "ChatRequest",
     "Chunk",
     "Citation",
     "Document",
     "DocumentHit",
+    "GenerationSettings",
     "LiveUse",
     "Message",
     "Passage",
@@ -208,6 +211,53 @@ class Answer(_Frozen):
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
     #: the live sources (status feeds, host-product tools) consulted for this answer, and how each fared
     live: tuple[LiveUse, ...] = ()
+
+
+class GenerationSettings(BaseModel):
+    """Per-call generation settings, merged over a backend's defaults.
+
+    ``None`` means "use the backend's default".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    json_schema: dict[str, Any] | None = None
+    # tools the model may call natively (OpenAI-compatible backends); see grokassist.tools
+    tools: tuple[ToolSpec, ...] | None = None
+    # "auto", "required", "none", or a tool's name (that tool must be called)
+    tool_choice: str | None = None
+
+    def merged_over(self, defaults: GenerationSettings) -> GenerationSettings:
+        """These settings where set, else ``defaults``."""
+        base = defaults.model_dump()
+        base.update(self.model_dump(exclude_none=True))
+        return GenerationSettings(**base)
+
+
+class ChatRequest(BaseModel):
+    """What the assistant asks of a backend.
+
+    ``messages`` is the whole prompt in chat form (instructions, conversation,
+    then the numbered sources and the question), what chat APIs are sent.
+    ``instructions``, ``history``, ``question`` and ``passages`` are the same
+    prompt in parts (:func:`grokassist.prompting.prompt_of`), from which local
+    backends render and fit their own form, and which the extractive backend
+    reads. Passage ``i`` is cited as ``[i+1]``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[Message, ...]
+    question: str = ""
+    passages: tuple[ScoredPassage, ...] = ()
+    instructions: str = ""  # the system prompt, without the sources
+    history: tuple[Message, ...] = ()  # earlier turns, already cut to the assistant's setting
+    settings: GenerationSettings = GenerationSettings()
 
 
 class SyncReport(_Frozen):

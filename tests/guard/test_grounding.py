@@ -22,7 +22,8 @@ SOURCES = [SourceFacts.of(REFUNDS), SourceFacts.of(ROUTER)]
 
 def test_a_restated_fact_is_supported_by_its_source() -> None:
     verdict = check_sentence(
-        "Refunds reach your original payment method within 10 business days after the warehouse receives the kit.",
+        "Refunds reach your original payment method within 10 business days after the warehouse "
+        "receives the kit.",
         SOURCES,
     )
     assert verdict.supported and verdict.sources[0] == 1

@@ -1,15 +1,12 @@
 from typing import Any
 
+import grokassist_langchain  # the test extras install it: a broken import must fail, not skip
 import pytest
+from langchain_core.documents import Document as LCDocument
 
-pytest.importorskip("langchain_core")
-grokassist_langchain = pytest.importorskip("grokassist_langchain")
-
-from langchain_core.documents import Document as LCDocument  # noqa: E402
-
-from grokassist.assistant import Assistant  # noqa: E402
-from grokassist.backends.extractive import ExtractiveBackend  # noqa: E402
-from grokassist.knowledge import KnowledgeBase  # noqa: E402
+from grokassist.assistant import Assistant
+from grokassist.backends.extractive import ExtractiveBackend
+from grokassist.knowledge import KnowledgeBase
 
 
 def test_retriever_returns_scored_documents_with_filters(kb: Any) -> None:
@@ -80,10 +77,10 @@ def test_chat_model_grounded_answer_has_citations(kb: Any) -> None:
 
 
 def test_chat_model_streams_pieces_then_metadata(kb: Any) -> None:
-    chat = grokassist_langchain.ChatGrokAssist(backend="fake:", kb=kb)
+    chat = grokassist_langchain.ChatGrokAssist(backend="extractive:", kb=kb)
     chunks = list(chat.stream("How do I pause my service?"))
-    assert len(chunks) > 2 and chunks[-1].chunk_position == "last"
-    assert "".join(str(c.content) for c in chunks).startswith("I can help with that")
+    assert len(chunks) >= 2 and chunks[-1].chunk_position == "last"
+    assert "".join(str(c.content) for c in chunks).startswith("You can pause your service")
     assert chunks[-1].response_metadata["citations"][0]["doc_id"] == "billing/pause.md"
 
 

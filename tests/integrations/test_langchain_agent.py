@@ -7,11 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("langchain.agents")
-pytest.importorskip("grokassist_langchain")
-
+import grokassist_langchain  # noqa: F401  (installed with the test extras: must import)
+import langchain.agents  # noqa: F401
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import Field

@@ -1,4 +1,4 @@
-"""The Optimus example end to end: `grokassist robot` on committed WAVs, a real broker, the real model."""
+"""The Optimus example end to end: `grokassist robot` on committed WAVs, a real broker, the default chain."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_robot_command_answers_acts_through_the_gate_and_publishes(tmp_path: Pat
     observer.subscribe("grokassist/robot/#", qos=1)
     assert ready.wait(5)
     audit = tmp_path / "audit.jsonl"
-    wavs = ",".join(str(AUDIO / name) for name in ("charge_time.wav", "battery_level.wav", "bring_knife.wav"))
+    wavs = ",".join(str(AUDIO / name) for name in ("battery_level.wav", "charge_time.wav", "bring_knife.wav"))
     run = grokassist(
         "robot",
         "--kb",

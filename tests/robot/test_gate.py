@@ -96,6 +96,13 @@ def test_arguments_must_be_what_the_owner_said() -> None:
     assert decision.rule == "not_requested"
     decision, _ = ask(gate, "hand_over", {"object": "wallet"}, "Bring me the remote.")
     assert decision.rule == "not_requested"
+    # every word of it, not just one ("point" is in "point to the dock")
+    decision, _ = ask(gate, "point_to", {"target": "point to point"}, "Point to the charging dock.")
+    assert decision.verdict == "allow"  # all its words were said
+    decision, _ = ask(gate, "point_to", {"target": "dock window"}, "Point to the charging dock.")
+    assert decision.rule == "not_requested" and "window" in decision.reason
+    decision, _ = ask(gate, "point_to", {"target": "point_to_point_to"}, "Point to the charging dock.")
+    assert decision.rule == "invalid_arguments"
 
 
 @pytest.mark.parametrize(
@@ -139,16 +146,21 @@ def test_refused_places_and_no_go_zones() -> None:
     ("state", "words"),
     [
         (None, "unknown"),
-        (RobotState(battery_pct=70, charging=True), "charging"),
-        (RobotState(battery_pct=70, estop=True), "emergency stop"),
-        (RobotState(battery_pct=70, faults=("left knee",)), "fault"),
-        (RobotState(battery_pct=9), "battery"),
-        (RobotState(battery_pct=70, time=time.time() - 3600), "older"),
+        ({"charging": True}, "charging"),
+        ({"estop": True}, "emergency stop"),
+        ({"faults": ("left knee",)}, "fault"),
+        ({"battery_pct": 9}, "battery"),
+        ({"time": -3600.0}, "older"),
     ],
 )
-def test_no_motion_in_unsafe_states(state: RobotState | None, words: str) -> None:
+def test_no_motion_in_unsafe_states(state: dict[str, object] | None, words: str) -> None:
     gate, _, holder = make()
-    holder["s"] = state
+    if state is None:
+        holder["s"] = None
+    else:  # made now: a report's age counts from the moment it was made
+        fields: dict[str, object] = {"battery_pct": 70, **state}
+        fields["time"] = time.time() + float(fields.get("time", 0.0))  # type: ignore[arg-type]
+        holder["s"] = RobotState(**fields)  # type: ignore[arg-type]
     for name, args, said in [
         ("navigate_to", {"room": "kitchen"}, "Go to the kitchen."),
         ("point_to", {"target": "dock"}, "Point to the dock."),

@@ -7,6 +7,7 @@ barge-in happens while it is still generating; the CLI test runs the real defaul
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from grokassist.backends.base import ChatRequest
 from grokassist.robot.audio import LiveSource, MemoryOutput, read_wav
 from grokassist.robot.gate import OPTIMUS_RULES, RobotState, SafetyGate
 from grokassist.robot.runtime import RobotAssistant, VoicePipeline
+from grokassist.robot.tts import speakable
 from grokassist.testing import FakeBackend, StreamProbe
 from grokassist.types import Chunk
 
@@ -26,23 +28,30 @@ from .conftest import AUDIO
 
 pytestmark = [pytest.mark.slow]
 
-LONG = (
-    "The robot charges on its dock in about three and a half hours from empty [1]. "
-    "Charging slows above eighty percent to protect the battery, so the last part takes longer. "
-    "A light task lasts up to eight hours, and a heavy one about four hours. "
-    "At twenty percent it tells you the battery is getting low, and at fifteen it walks back to the dock. "
-    "Keep the dock on a hard floor with room in front of it, and plug it straight into the wall. "
-    "You can raise the charge limit to one hundred percent for a long day of tasks. "
-    "It returns to ninety percent after one full charge unless you change it again."
-)
+
+def grounded_reply(request: ChatRequest) -> str:
+    """A long answer the grounding guard keeps: sentences of the sources, each citing its own."""
+    cited = [
+        f"{s.strip().rstrip('.')} [{number}]."
+        for number, scored in enumerate(request.passages, 1)
+        for s in re.split(r"(?<=[.!?])\s+", scored.passage.text)
+        if len(s.split()) >= 6 and "|" not in s and not s.lstrip().startswith(("#", "-", "*"))
+    ]
+    return " ".join(cited[:10])
 
 
 class SlowBackend(FakeBackend):
     """Streams its reply a word every ``delay`` seconds, like a slow local model."""
 
-    def __init__(self, reply: str, delay: float = 0.06) -> None:
-        super().__init__([reply])
+    def __init__(self, delay: float = 0.08) -> None:
+        super().__init__(grounded_reply)
         self.delay = delay
+        self.replies: list[str] = []
+
+    def _reply(self, request: ChatRequest) -> str:
+        reply = super()._reply(request)
+        self.replies.append(reply)
+        return reply
 
     def stream(self, request: ChatRequest) -> Iterator[Chunk]:
         for chunk in super().stream(request):
@@ -81,7 +90,8 @@ async def until(predicate: Any, timeout: float) -> bool:
 def test_barge_in_stops_audio_closes_generation_and_keeps_spoken_words(
     kb: KnowledgeBase, speech: Any
 ) -> None:
-    probe = StreamProbe(SlowBackend(LONG))
+    slow = SlowBackend()
+    probe = StreamProbe(slow)
     assistant = RobotAssistant(kb, backend=probe, settings=kb.settings)
     output = MemoryOutput()
     tts = speech["tts"]()
@@ -122,6 +132,7 @@ def test_barge_in_stops_audio_closes_generation_and_keeps_spoken_words(
         try:
             await pipeline.warm_up()
             probe.streams.clear()
+            slow.replies.clear()
             task = asyncio.create_task(script())
             await pipeline.run(source)
             await task
@@ -145,13 +156,15 @@ def test_barge_in_stops_audio_closes_generation_and_keeps_spoken_words(
     stream = probe.streams[0]
     assert stream["closed"] is not None and not stream["done"]
     assert not [t for t in stream["chunks"] if t > stream["closed"]]  # type: ignore[union-attr]
-    assert len(stream["chunks"]) < len(LONG.split())  # type: ignore[arg-type]
+    reply = slow.replies[0]
+    assert len(reply.split()) > 60, reply  # a long answer
+    assert len(stream["chunks"]) < len(reply.split())  # type: ignore[arg-type]
     # the history holds only the words that were played
     history = pipeline.history.history("owner")  # type: ignore[union-attr]
     assert history[0].content == first.transcript
     assert history[1].content == f"{first.spoken_text} …"
-    assert first.spoken_text and LONG.replace(" [1]", "").startswith(first.spoken_text.rstrip(" ."))
-    assert len(first.spoken_text) < len(LONG) / 2
+    assert first.spoken_text and speakable(reply).startswith(first.spoken_text.rstrip(" ."))
+    assert len(first.spoken_text) < len(speakable(reply)) / 2
     # and the new question was answered after it
     assert second.first_audio is not None and second.first_audio > max(slices)
     assert [k for _, k, _ in output.slices if k not in (first.id, second.id)] == []

@@ -37,6 +37,13 @@ def test_first_clause_early_then_sentences() -> None:
     )
 
 
+def test_a_list_number_is_not_a_sentence() -> None:
+    assert feed_all(SentenceAggregator(), ["1. Going outdoors is refused. 2. So are roofs."]) == [
+        "1. Going outdoors is refused.",
+        "2. So are roofs.",
+    ]
+
+
 def test_speakable_drops_citations_and_markdown() -> None:
     assert (
         speakable("Press **Stop** [1]. Open Settings > Voice [2, 3].")
@@ -66,7 +73,7 @@ def test_player_plays_released_turns_drops_and_counts_spoken_words() -> None:
         player.enqueue(1, 1, "five six", second, 16000)
         player.open_turn(2, hold=True)
         player.enqueue(2, 0, "held", second, 16000)
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.8)  # the first sentence and more than half of the second
         assert player.spoken_text(1).startswith("one two three four five")
         player.drop(1)
         assert not player.enqueue(1, 2, "late", second, 16000) and player.stray_frames == 1
@@ -120,3 +127,24 @@ def test_espeak_fallback_speaks_in_its_own_process() -> None:
     seconds = len(pcm) / 2 / tts.sample_rate
     assert 1.0 < seconds < 6.0
     assert asyncio.run(tts.synthesize("  ")) == b""
+
+
+def test_robot_package_is_lazy() -> None:
+    import subprocess
+    import sys
+
+    import grokassist.robot as robot
+
+    # (the order of __all__ is ruff's RUF022: constants, classes, functions)
+    for name in robot.__all__:
+        assert getattr(robot, name) is not None, name
+    code = (
+        "import sys, grokassist.robot; "
+        "print(','.join(m for m in ('paho', 'faster_whisper', 'piper') if m in sys.modules))"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == ""
+    )

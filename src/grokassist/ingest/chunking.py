@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from ..errors import ConfigurationError
+from ..text import split_prose
 from ..types import Document, MetadataValue, Passage
 from ._text import HEADING_RE, first_h1, iter_markdown_lines
 
@@ -23,7 +24,6 @@ __all__ = ["chunk_document", "chunk_documents", "count_tokens"]
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 _WORD_RE = re.compile(r"\w")
-_SENTENCE_RE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _LINE_BLOCK_RE = re.compile(r"^(?: {4}|\t|\s*(?:[-*+•]|\d+[.)])\s|.*\|)")
 
 
@@ -238,7 +238,7 @@ def _units(text: str, chunk_tokens: int, overlap: int) -> tuple[list[_Unit], lis
             pieces, sep = [line for line in block.split("\n") if line.strip()], "\n"
         else:
             joined = " ".join(line.strip() for line in block.split("\n") if line.strip())
-            pieces, sep = _SENTENCE_RE.split(joined), " "
+            pieces, sep = split_prose(joined), " "
         total = 0
         for piece in pieces:
             tokens = count_tokens(piece)

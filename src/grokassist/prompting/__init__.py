@@ -1,7 +1,7 @@
 """The one prompt path: instructions, numbered sources, history and question, fitted and rendered.
 
 The assistant describes a grounded prompt once (:class:`Prompt`, carried by a
-:class:`~grokassist.backends.base.ChatRequest` as ``instructions``, ``passages``,
+:class:`~grokassist.types.ChatRequest` as ``instructions``, ``passages``,
 ``history`` and ``question``); every backend renders it from there: chat
 models and OpenAI-compatible APIs as messages (:meth:`Prompt.messages`, which is
 also ``ChatRequest.messages``), base models as completion text
@@ -13,18 +13,14 @@ and the history length is the assistant's setting alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from ..trust import tier_of
-from ..types import Message, Passage, ScoredPassage
+from ..types import ChatRequest, Message, Passage, ScoredPassage
 from .citations import extract_citations, group_by_document, support_shares, verify_citations
 from .fitting import CountTokens, FittedPrompt, fit_prompt, fit_transcript, trim_text
 from .followup import rewrite_followup
 from .instructions import DEFAULT_SYSTEM_PROMPT, JSON_INSTRUCTION
 from .render import COMPLETION_STOP, SOURCES_HEADER, TRANSCRIPT_STOP, Prompt, format_sources, transcript
-
-if TYPE_CHECKING:
-    from ..backends.base import ChatRequest
 
 __all__ = [
     "COMPLETION_STOP",

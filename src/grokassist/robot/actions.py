@@ -31,7 +31,7 @@ __all__ = [
 
 def _plain(value: str) -> str:
     # letters, digits, spaces and a little punctuation: no markup, no control characters, no JSON
-    if not re.fullmatch(r"[\w' ,.-]+", value):
+    if not re.fullmatch(r"[\w' ,.-]+", value) or "_" in value:
         raise ValueError("only letters, digits, spaces and ' , . - are allowed")
     return value.strip()
 

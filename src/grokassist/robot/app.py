@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,15 +13,7 @@ from ..backends.base import ChatBackend
 from ..config import Settings
 from ..errors import ConfigurationError
 from ..knowledge import KnowledgeBase
-from .audio import (
-    AplayOutput,
-    AudioOutput,
-    AudioSource,
-    MemoryOutput,
-    MicrophoneSource,
-    WavFileSource,
-    WavOutput,
-)
+from .audio import AplayOutput, AudioOutput, LiveSource, MemoryOutput, MicrophoneSource, WavOutput, read_wav
 from .gate import OPTIMUS_RULES, AuditLog, SafetyGate
 from .mqtt import MqttLink
 from .runtime import PipelineOptions, RobotAssistant, TurnRecord, VoicePipeline
@@ -30,11 +23,12 @@ from .vad import SileroVAD, VoiceActivityDetector, WebRtcVAD
 
 __all__ = ["SPOKEN_PROMPT_TOKENS", "RobotConfig", "build_pipeline", "run_robot", "spoken_backends"]
 
-#: The prompt budget of local models for spoken answers. Prefill is most of the time to the
-#: first word: with the packaged Gemma 3 270M, 200 tokens (the sentences of the sources closest
-#: to the question) gave a median of 1.28 s from the end of speech to the first audio on 2 cores,
-#: against about 2 s with the model's default 320 (docs/robot.md). Action choice keeps the default.
-SPOKEN_PROMPT_TOKENS = 200
+#: The prompt budget of local models for spoken answers; None: each model's own. Prefill is
+#: most of the time to the first word: with Gemma 3 270M, 200 tokens gave a median of 1.28-1.36 s
+#: from the end of speech to the first audio on 2 cores against 2.05 s with its 320 (docs/robot.md);
+#: chat models such as Qwen need about 210 tokens before any source, so no tighter default is set.
+#: Action choice always keeps the model's own budget (the call schema alone takes about 300).
+SPOKEN_PROMPT_TOKENS: int | None = None
 
 log = logging.getLogger("grokassist.robot")
 
@@ -68,14 +62,26 @@ def _vad(kind: str) -> VoiceActivityDetector:
     raise ConfigurationError(f"unknown VAD {kind!r}: silero or webrtc")
 
 
-def _source(spec: str) -> AudioSource:
-    if spec == "mic":
-        return MicrophoneSource()
-    paths = [Path(p) for p in spec.split(",") if p.strip()]
+def _wav_files(spec: str) -> list[Path]:
+    paths = [Path(p.strip()) for p in spec.split(",") if p.strip()]
     for path in paths:
         if not path.is_file():
             raise ConfigurationError(f"--audio-in: no such WAV file {path}")
-    return WavFileSource(*paths)
+    return paths
+
+
+async def _converse(
+    pipeline: VoicePipeline, source: LiveSource, paths: list[Path], pause: float = 0.8
+) -> None:
+    """Say each file in real time, the next one once the robot has finished answering, then stop."""
+    await asyncio.sleep(0.5)
+    for path in paths:
+        source.say(*read_wav(path))
+        await asyncio.sleep(0.2)
+        while source.queued_seconds() > 0 or pipeline.busy():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(pause)
+    source.close()
 
 
 def _output(spec: str, sample_rate: int) -> AudioOutput:
@@ -136,14 +142,25 @@ async def run_robot(
     settings: Settings | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> list[TurnRecord]:
-    """Build the pipeline, warm every model up, then listen until the audio ends."""
-    source = _source(config.audio_in)
+    """Build the pipeline, warm every model up, then listen until the audio ends.
+
+    WAV files are heard one after the other in real time, each once the robot has answered
+    the one before (so that a file list is a conversation, not a string of interruptions).
+    """
+    paths = None if config.audio_in == "mic" else _wav_files(config.audio_in)
     pipeline, link = build_pipeline(kb, config, backend=backend, settings=settings)
     try:
         await pipeline.warm_up()
         if on_ready is not None:
             on_ready()
-        return await pipeline.run(source)
+        if paths is None:
+            return await pipeline.run(MicrophoneSource())
+        source = LiveSource()
+        feeder = asyncio.create_task(_converse(pipeline, source, paths))
+        try:
+            return await pipeline.run(source)
+        finally:
+            feeder.cancel()
     finally:
         await pipeline.tts.aclose()
         close = getattr(pipeline.player.output, "close", None)

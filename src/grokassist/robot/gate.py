@@ -418,15 +418,15 @@ class SafetyGate:
         )
 
     def _grounded(self, action: RobotAction, utterance: str) -> str:
-        """Why an argument is not in the owner's words ('' when it is)."""
+        """Why an argument is not in the owner's words ('' when it is): every word of it must be."""
         said = set(content_terms(utterance))
         for name in ("target", "object", "room"):
             value = getattr(action, name, None)
             if not isinstance(value, str):
                 continue
-            wanted = set(content_terms(value))
-            if wanted and not wanted & said:
-                return f"{value!r} is not something the owner asked for"
+            missing = set(content_terms(value)) - said
+            if missing:
+                return f"{value!r} is not what the owner asked for ({', '.join(sorted(missing))})"
         return ""
 
     def _state_problem(self, action: RobotAction, state: RobotState | None) -> str:

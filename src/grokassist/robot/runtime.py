@@ -144,7 +144,7 @@ class TurnRecord:
 
 
 class SpokenHistory:
-    """A :class:`~grokassist.stores.base.ConversationStore` that keeps what was *heard*.
+    """A :class:`~grokassist.stores.ConversationStore` that keeps what was *heard*.
 
     The assistant is called with the session ``"<session>#<turn>"``: it reads the
     history of ``<session>`` and its own record of the turn is held back;
@@ -333,6 +333,12 @@ class VoicePipeline:
                 await player
         return self.records
 
+    def busy(self) -> bool:
+        """Whether the owner is speaking or a turn is still being answered or heard."""
+        if self.detector.in_speech or self._tasks:
+            return True
+        return any(not t.finished.is_set() for t in self._turns.values())
+
     async def _drain(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -353,7 +359,7 @@ class VoicePipeline:
         now = time.monotonic()
         log.debug("%s (active turn: %s)", type(event).__name__, self._active and self._active.record.id)
         if isinstance(event, SpeechStarted):
-            self._segment_ended[self.detector_segment()] = False
+            self._segment_ended[self.detector.segment] = False
             active = self._active
             if active is not None and not active.finished.is_set() and self._bargein is None:
                 self.player.pause()  # audio stops within one slice; confirmed or resumed later
@@ -361,7 +367,7 @@ class VoicePipeline:
                     "turn": active.record.id,
                     "detected": now,
                     "speech_start": event.speech_start,
-                    "segment": self.detector_segment(),
+                    "segment": self.detector.segment,
                     "confirmed": False,
                 }
         elif isinstance(event, SpeechPaused):
@@ -383,9 +389,6 @@ class VoicePipeline:
             elif self._bargein is not None and self._bargein["segment"] == event.segment:
                 # no transcript with words for this segment (yet): if none comes, it was noise
                 self._spawn(self._settle_noise(event.segment))
-
-    def detector_segment(self) -> int:
-        return self.detector._count
 
     def _maybe_check_bargein(self, now: float) -> None:
         b = self._bargein

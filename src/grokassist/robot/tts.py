@@ -113,6 +113,8 @@ class SentenceAggregator:
             words = self._buffer[:end].split()
             if match.group(0)[-1:] in ".!?" and words and words[-1].lower() in _ABBREVIATIONS:
                 continue
+            if match.group(0) == "." and words and re.fullmatch(r"\d{1,2}\.", words[-1]) and len(words) == 1:
+                continue  # "1." of a numbered list starts a sentence, it does not end one
             if not words:
                 self._buffer = self._buffer[end:]
                 return self._next()

@@ -208,6 +208,11 @@ class TurnDetector:
     def in_speech(self) -> bool:
         return self._in_speech
 
+    @property
+    def segment(self) -> int:
+        """The number of the current (or last) speech segment, counted from 1."""
+        return self._count
+
     def audio_so_far(self) -> bytes:
         return b"".join(self._segment)
 

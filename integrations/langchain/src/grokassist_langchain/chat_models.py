@@ -10,6 +10,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+from grokassist.stores.memory import SessionStore
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
@@ -20,7 +21,6 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from grokassist import Answer, Assistant, ChatBackend, ChatRequest, GenerationSettings, KnowledgeBase, Message
 from grokassist.backends.registry import parse_backend_chain, split_backend_chain, split_uri
 from grokassist.errors import BackendError, ConfigurationError
-from grokassist.sessions import SessionStore
 from grokassist.types import Usage
 
 from ._kb import open_knowledge_base
