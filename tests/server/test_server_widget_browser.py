@@ -174,9 +174,8 @@ def test_widget_marks_live_sources_with_their_time_and_community_reports(
 
     forum = tmp_path / "forum"
     forum.mkdir()
-    (forum / "rumour.md").write_text(
-        "# Moon plan\n\nA customer posted that the Moon Roam plan launches next week for lunar bases.\n", "utf-8"
-    )
+    post = "# Moon plan\n\nA customer posted that the Moon Roam plan launches next week for lunar bases.\n"
+    (forum / "rumour.md").write_text(post, "utf-8")
     knowledge_base.ingest(forum, trust="community")
     settings = knowledge_base.settings.model_copy(
         update={"answer": knowledge_base.settings.answer.model_copy(update={"community": "attributed"})}
