@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from grokassist.backends.base import ChatRequest
 from grokassist.errors import ConfigurationError
 from grokassist.live import KeywordToolRouter, host_tool, render_value
 from grokassist.testing import FakeBackend
+from grokassist.types import Chunk, ToolCall
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples" / "live"))
@@ -225,3 +227,38 @@ def test_async_tools_run_on_the_async_path(kb: Any) -> None:
     answer = asyncio.run(go())
     assert "Percent: 76" in answer.text and answer.citations[0].tier == "live"
     assistant.close()
+
+
+class NativeBackend(FakeBackend):
+    """An OpenAI-compatible model: answers a tool request with native ``tool_calls``."""
+
+    tool_calling = "native"
+
+    def __init__(self, call: ToolCall | None) -> None:
+        super().__init__("Your robot is at 76 percent [1].")
+        self.call = call
+        self.asked: list[ChatRequest] = []
+
+    def stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        if request.settings.tools:
+            self.asked.append(request)
+            yield Chunk(finish_reason="tool_calls", tool_calls=(self.call,) if self.call else ())
+            return
+        yield from super().stream(request)
+
+
+def test_an_openai_compatible_model_chooses_natively_by_default(kb: Any) -> None:
+    model = NativeBackend(ToolCall(name="robot_battery", arguments={}, id="call_1"))
+    assistant = Assistant(kb, backend=model)
+    host_tools.register(assistant)
+    answer = assistant.ask("How full is the thing?")  # no keyword: only the model could tell
+    assert [u.name for u in answer.live] == ["robot_battery"]
+    assert {t.name for t in model.asked[0].settings.tools or ()} == {
+        "service_status",
+        "dish_diagnostics",
+        "robot_battery",
+    }
+    quiet = NativeBackend(None)
+    assistant = Assistant(kb, backend=quiet)
+    host_tools.register(assistant)
+    assert assistant.ask("Is my robot charged?").live == () and quiet.asked  # the model said no tool
