@@ -15,25 +15,43 @@ menu paths, codes and names must appear in the source it cites), and the output
 guard withholds an answer that would leak the system prompt or a secret. When
 nothing the model said is supported, the answer is composed from the sources'
 own sentences (the extractive backend) instead.
+
+Sources have trust tiers (:mod:`grokassist.trust`). Only ``official`` and
+``live`` sources are shown to models, checked against and quoted: community
+posts never support a sentence, and are at most reported in one marked line
+when nothing official answers (``answer.community = "attributed"``). Live
+sources (:mod:`grokassist.live`: status feeds, host-product tools) lead the
+answer to a question about the current state, cited with their time.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio.to_thread
 
 from .answerability import Expected, answerability, answers
 from .backends.base import ChatBackend, ChatRequest, GenerationSettings
 from .config import Settings, load_settings
-from .errors import BackendError, ConfigurationError
+from .errors import BackendError, ConfigurationError, GrokAssistError
 from .guard import FLAG_KEY, GroundingGuard, OutputGuard, RepetitionGuard, environment_secrets
 from .guard.rendering import RenderingCheck
 from .knowledge import KnowledgeBase
 from .language import detect, fusion_weights, message, same_language
+from .live import (
+    HostTool,
+    KeywordToolRouter,
+    LiveSource,
+    LiveSources,
+    host_tool,
+    open_live_source,
+    status_passage,
+    tool_passage,
+)
 from .prompting import (
     DEFAULT_SYSTEM_PROMPT,
     build_prompt,
@@ -42,11 +60,13 @@ from .prompting import (
     rewrite_followup,
 )
 from .retrieval.base import Filters
-from .selection import evidence
+from .selection import SentenceScorer, evidence
 from .stores.base import ConversationStore
 from .stores.memory import SessionStore
 from .text import content_terms
-from .types import Action, Answer, Chunk, Message, ScoredPassage, Usage
+from .tools import ToolRegistry, choose_tool_call, tool_call_mode
+from .trust import COMMUNITY_PREFIX, tier_of
+from .types import Action, Answer, Chunk, Citation, LiveUse, Message, ScoredPassage, ToolCall, Usage
 
 __all__ = ["ABSTAIN_TEXT", "Assistant", "BackendSpec", "RepetitionGuard", "confidence"]
 
@@ -66,6 +86,12 @@ BackendSpec = str | ChatBackend | Sequence[str | ChatBackend] | None
 _COS_LOW, _COS_HIGH = 0.30, 0.65
 _DENSE_WEIGHT = 0.65
 _COVERAGE_PASSAGES = 3
+#: The confidence of an answer led by live facts: the status or tool result answers a question
+#: about the current state whatever the articles' similarity to it (see docs/live-data.md).
+LIVE_CONFIDENCE = 0.9
+#: What precedes and follows a report of community posts (``answer.community = "attributed"``).
+_NOT_CONFIRMED = "Our support articles and live sources don't confirm that."
+_OFFER_HUMAN = "I can connect you with a human agent who can help."
 
 
 @dataclass(frozen=True)
@@ -150,6 +176,8 @@ class _Prepared:
     expects: Expected | None = None  # the kind of fact the question asks for
     language: str = "en"  # the question's language: the assistant's own words use it
     sources_language: str = "en"  # the documents' language
+    live: tuple[LiveUse, ...] = ()  # the live sources consulted (they lead ``passages``)
+    community: tuple[ScoredPassage, ...] = ()  # community sources that match (reported, never stated)
 
 
 @dataclass
@@ -266,6 +294,8 @@ class Assistant:
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         sessions: ConversationStore | None = None,
         secrets: Iterable[str] = (),
+        live: Iterable[LiveSource] | LiveSources = (),
+        tools: Iterable[HostTool | Callable[..., Any]] = (),
     ) -> None:
         self.settings = settings or (kb.settings if isinstance(kb, KnowledgeBase) else load_settings())
         self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb, settings=self.settings)
@@ -275,6 +305,17 @@ class Assistant:
         self._backends: list[ChatBackend] | None = None
         self._secrets: list[str] = list(secrets)
         self.output_guard = self._make_output_guard()
+        #: status sources, cached and refreshed in the background (grokassist.live)
+        self.live: LiveSources = live if isinstance(live, LiveSources) else LiveSources(live)
+        if not len(self.live):  # none given: those of the settings ([[live.sources]])
+            for config in self.settings.live.sources:
+                self.live.add(open_live_source(config))
+        #: the host-product tools, on the one tool-call path (grokassist.tools)
+        self.tools = ToolRegistry()
+        self._host_tools: dict[str, HostTool] = {}
+        self.tool_router = KeywordToolRouter()
+        for item in tools:
+            self.add_tool(item)
 
     def _make_output_guard(self) -> OutputGuard:
         env = environment_secrets() if self.settings.answer.guard_env_secrets else []
@@ -285,6 +326,33 @@ class Assistant:
         self._secrets.extend(secrets)
         self.output_guard = self._make_output_guard()
         return self.output_guard
+
+    # -- live facts and tools -------------------------------------------------------
+
+    def add_live_source(self, source: LiveSource) -> LiveSource:
+        """Consult ``source`` (a status feed) for questions about the current state."""
+        return self.live.add(source)
+
+    def add_tool(self, tool: HostTool | Callable[..., Any], **options: Any) -> HostTool:
+        """Register a host-product tool: a :class:`~grokassist.live.HostTool`, or a typed function
+        (``options`` as for :func:`~grokassist.live.host_tool`: description, title, keywords,
+        sensitive, timeout, render)."""
+        host = tool if isinstance(tool, HostTool) else host_tool(tool, **options)
+        self.tools.register(host.tool)
+        self._host_tools[host.name] = host
+        return host
+
+    def tool(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Decorator form of :meth:`add_tool`: ``@assistant.tool`` or ``@assistant.tool(sensitive=True)``.
+
+        Returns the function unchanged.
+        """
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_tool(f, **options)
+            return f
+
+        return register(fn) if fn is not None else register
 
     # -- backends ------------------------------------------------------------------
 
@@ -302,15 +370,17 @@ class Assistant:
         return self._backends
 
     def close(self) -> None:
-        """Close the backends and the knowledge base."""
+        """Close the backends, the live sources and the knowledge base."""
         for backend in self._backends or []:
             backend.close()
+        self.live.close()
         self.kb.close()
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""
         for backend in self._backends or []:
             await backend.aclose()
+        await anyio.to_thread.run_sync(self.live.close)
         self.kb.close()
 
     def __enter__(self) -> Assistant:
@@ -336,21 +406,40 @@ class Assistant:
         of its best passages (``top_k`` passages in all), so that an ambiguous
         question sees every document that may answer it rather than five pieces
         of one. Passages of documents flagged at ingest for planted instructions
-        (:mod:`grokassist.guard.injection`) are never used. A question whose
-        ``language`` is not the documents' is found by meaning more than by its
-        words (:func:`grokassist.language.fusion_weights`).
+        (:mod:`grokassist.guard.injection`) are never used, and community
+        documents (:mod:`grokassist.trust`) are not among them
+        (:meth:`retrieve_community`). A question whose ``language`` is not the
+        documents' is found by meaning more than by its words
+        (:func:`grokassist.language.fusion_weights`).
         """
+        return self._search(question, filters, community=False, language=language)
+
+    def retrieve_community(
+        self, question: str, *, filters: Filters | None = None, language: str | None = None
+    ) -> tuple[ScoredPassage, ...]:
+        """The community documents (at most two) that match ``question``: reported, never stated as fact."""
+        return self._search(question, filters, community=True, language=language)
+
+    def _search(
+        self, question: str, filters: Filters | None, *, community: bool, language: str | None = None
+    ) -> tuple[ScoredPassage, ...]:
         r = self.settings.retrieval
         weights = fusion_weights(language, self.kb.language) if language else None
-        hits = self.kb.search_documents(question, r.max_sources + 2, filters, weights=weights)
+        others = self.kb.tier_counts().get("community", 0)
+        if community and not others:
+            return ()
+        wanted = 2 if community else r.max_sources
+        # community documents may crowd the ranking: look further down when there are some
+        deeper = r.max_sources + 2 + min(others, r.max_sources + 2)
+        hits = self.kb.search_documents(question, deeper, filters, weights=weights)
         chosen: list[ScoredPassage] = []
         documents = 0
         for hit in hits:
             room = r.top_k - len(chosen)
-            if room <= 0 or documents >= r.max_sources:
+            if room <= 0 or documents >= wanted:
                 break
             clean = [sp for sp in hit.passages if FLAG_KEY not in sp.passage.metadata]
-            if not clean:
+            if not clean or (tier_of(clean[0]) == "community") != community:
                 continue
             chosen.extend(clean[: min(r.passages_per_source, room)])
             documents += 1
@@ -363,6 +452,8 @@ class Assistant:
         filters: Filters | None,
         settings: GenerationSettings | None,
         language: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        allow_tools: Collection[str] | bool = False,
     ) -> _Prepared:
         question = question.strip()
         if not question:
@@ -379,16 +470,43 @@ class Assistant:
         passages = self.retrieve(query, filters=filters, language=lang)
         conf = confidence(query, passages, embedder=self.kb.embedder.name, cross_language=cross)
         a = self.settings.answer
-        if conf < a.abstain_below:
-            return _Prepared(
-                question, query, session, passages, conf, None, "low_confidence", None, lang, sources_language
-            )
-        check = answerability(query, passages)
-        if not check.answerable:
-            log.info("abstaining on %r: %s", question[:80], check.reason)
-            return _Prepared(
-                question, query, session, passages, conf, None, check.reason, None, lang, sources_language
-            )
+        attributed = a.community == "attributed"
+        community = self.retrieve_community(query, filters=filters, language=lang) if attributed else ()
+        live, uses = self._consult_live(question, history, dict(context or {}), allow_tools)
+        expected: Expected | None = None
+        if live:  # a question about the current state: the live facts lead, the articles follow
+            conf = max(conf, LIVE_CONFIDENCE)
+            passages = (*live, *passages)
+        else:
+            if conf < a.abstain_below:
+                return _Prepared(
+                    question,
+                    query,
+                    session,
+                    passages,
+                    conf,
+                    None,
+                    "low_confidence",
+                    language=lang,
+                    sources_language=sources_language,
+                    community=community,
+                )
+            check = answerability(query, passages)
+            if not check.answerable:
+                log.info("abstaining on %r: %s", question[:80], check.reason)
+                return _Prepared(
+                    question,
+                    query,
+                    session,
+                    passages,
+                    conf,
+                    None,
+                    check.reason,
+                    language=lang,
+                    sources_language=sources_language,
+                    community=community,
+                )
+            expected = check.expects
         defaults = GenerationSettings(max_tokens=a.max_tokens, temperature=a.temperature)
         # the model reads the sentences that may answer, not whole passages (quicker, and a small
         # model keeps to them); the guards check its answer against the whole passages
@@ -405,12 +523,118 @@ class Assistant:
             language=answer_in,
         )
         return _Prepared(
-            question, query, session, passages, conf, request, "", check.expects, lang, sources_language
+            question,
+            query,
+            session,
+            passages,
+            conf,
+            request,
+            expects=expected,
+            language=lang,
+            sources_language=sources_language,
+            live=uses,
+            community=community,
         )
 
+    def _consult_live(
+        self,
+        question: str,
+        history: Sequence[Message],
+        context: Mapping[str, Any],
+        allow_tools: Collection[str] | bool,
+    ) -> tuple[tuple[ScoredPassage, ...], tuple[LiveUse, ...]]:
+        """The live sources for ``question``: a host tool's result, then the status feeds it asks about."""
+        found: list[tuple[ScoredPassage, LiveUse]] = []
+        called = self._call_tool(question, history, context, allow_tools)
+        if called is not None:
+            found.append(called)
+        if len(self.live):
+            where = {k: str(v) for k, v in context.items()}
+            for source in self.live.for_question(question):
+                snapshot = self.live.snapshot(source.name)
+                found.append(status_passage(snapshot, question, self.live.clock(), context=where))
+        return tuple(p for p, _ in found), tuple(u for _, u in found)
+
+    def _call_tool(
+        self,
+        question: str,
+        history: Sequence[Message],
+        context: Mapping[str, Any],
+        allow_tools: Collection[str] | bool,
+    ) -> tuple[ScoredPassage, LiveUse] | None:
+        """Call the host tool the question asks for, if any (see :mod:`grokassist.live.tools`).
+
+        An OpenAI-compatible model (or any model with ``answer.tool_choice = "model"``) chooses among
+        all the tools. Otherwise the keyword router chooses (measured better than the packaged local
+        model, which calls a tool for most questions that need none, and a few seconds quicker:
+        docs/live-data.md), and a local model only fills the arguments the request's context lacks.
+        """
+        if not self._host_tools:
+            return None
+        mode = self.settings.answer.tool_choice
+        choosers = [b for b in self.backends if tool_call_mode(b) != "none"] if mode != "keywords" else []
+        # the customer's words only: no document text can choose a tool or its arguments
+        said = [*(m for m in history if m.role == "user"), Message(role="user", content=question)]
+        if choosers and (mode == "model" or tool_call_mode(choosers[0]) == "native"):
+            try:
+                call = choose_tool_call(choosers, said, self.tools)
+            except GrokAssistError as exc:
+                log.warning("no model could choose a tool (%s); using the keyword router", exc)
+            else:
+                if call is None:
+                    return None
+                if call.name not in self._host_tools:
+                    log.warning("the model asked for an unknown tool %r: ignored", call.name)
+                    return None
+                return self._run_tool(
+                    self._host_tools[call.name], call.arguments, context, allow_tools, question
+                )
+        host = self.tool_router.pick(question, list(self._host_tools.values()))
+        if host is None:
+            return None
+        arguments: dict[str, Any] = {}
+        missing = [k for k in host.required() if k not in context]
+        if missing and choosers:  # a local model reads them from the customer's words
+            try:
+                call = choose_tool_call(choosers, said, [host.tool])
+            except GrokAssistError as exc:
+                log.warning("no model could fill the arguments of %s: %s", host.name, exc)
+                call = None
+            arguments = call.arguments if call is not None and call.name == host.name else {}
+        if any(k not in context and k not in arguments for k in host.required()):
+            log.info(
+                "tool %s fits %r but its arguments %s are unknown: not called",
+                host.name,
+                question[:80],
+                missing,
+            )
+            return None
+        return self._run_tool(host, arguments, context, allow_tools, question)
+
+    def _run_tool(
+        self,
+        host: HostTool,
+        arguments: Mapping[str, Any],
+        context: Mapping[str, Any],
+        allow_tools: Collection[str] | bool,
+        question: str,
+    ) -> tuple[ScoredPassage, LiveUse]:
+        fields = host.tool.args.model_fields
+        # what the host knows (an account, a region) wins over what a model wrote
+        merged = {**arguments, **{k: v for k, v in context.items() if k in fields}}
+        allowed = allow_tools is True or (not isinstance(allow_tools, bool) and host.name in allow_tools)
+        log.info("calling tool %s for %r", host.name, question[:80])
+        result = self.tools.run(ToolCall(name=host.name, arguments=merged), allow_sensitive=allowed)
+        return tool_passage(host, result, self.live.clock())
+
     def _abstain(self, prep: _Prepared, reason: str | None = None) -> Answer:
+        text, citations = message("abstain", prep.language), tuple[Citation, ...]()
+        reported = self._community_report(prep)
+        if reported is not None:
+            text, citations = reported
         answer = Answer(
-            text=message("abstain", prep.language),
+            text=text,
+            citations=citations,
             confidence=prep.confidence,
             abstained=True,
             actions=(
@@ -421,9 +645,28 @@ class Assistant:
             backend="none",
             session_id=prep.session,
             language=prep.language,
+            live=prep.live,
         )
         self._remember(prep, answer)
         return answer
+
+    def _community_report(self, prep: _Prepared) -> tuple[str, tuple[Citation, ...]] | None:
+        """What customers report about the question (``answer.community = "attributed"``), in one
+        marked line, when no official or live source answers it: never stated as fact."""
+        if not prep.community or self.settings.answer.community != "attributed":
+            return None
+        if confidence(prep.query, prep.community) < self.settings.answer.abstain_below:
+            return None
+        _, scored = SentenceScorer(self.kb.embedder).score(prep.query, prep.community, community=True)
+        if not scored:
+            return None
+        best = scored[0]
+        quoted = " ".join(best.unit.text.split()).replace("“", '"').replace("”", '"')
+        text = f"{_NOT_CONFIRMED}\n{COMMUNITY_PREFIX} “{quoted}” [1]\n{_OFFER_HUMAN}"
+        if self.output_guard.violation(text) is not None:
+            return None
+        _, citations = extract_citations("[1]", (prep.community[best.source],))
+        return text, citations
 
     def _withheld(self, prep: _Prepared, reason: str) -> Answer:
         log.warning("output guard withheld an answer (%s) to %r", reason, prep.question[:200])
@@ -438,6 +681,7 @@ class Assistant:
             session_id=prep.session,
             guarded=True,
             language=prep.language,
+            live=prep.live,
         )
         self._remember(prep, answer)
         return answer
@@ -469,6 +713,7 @@ class Assistant:
             session_id=prep.session,
             usage=usage,
             language=prep.language,
+            live=prep.live,
         )
         self._remember(prep, answer)
         return answer
@@ -503,6 +748,8 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        allow_tools: Collection[str] | bool = False,
     ) -> Answer:
         """Answer ``question`` from the knowledge base, with citations, or abstain.
 
@@ -514,8 +761,13 @@ class Assistant:
         Nothing is shown before the answer is complete, so any backend failure
         falls back to the next backend (``stream`` can only do that until its
         first text piece).
+
+        ``context`` holds what the host knows of the customer (``{"account": "A-1",
+        "region": "Queensland"}``): tools take their arguments from it, and it wins
+        over arguments a model wrote. ``allow_tools`` permits sensitive tools: ``True``
+        for all, or their names.
         """
-        prep = self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
+        prep = self._prepare(question, session, filters, settings, language, context, allow_tools)  # type: ignore[arg-type]
         return _last_answer(self._generate(prep, live=False))
 
     def stream(
@@ -526,9 +778,11 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        allow_tools: Collection[str] | bool = False,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text pieces as they pass the guards, then the final :class:`Answer`."""
-        prep = self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
+        prep = self._prepare(question, session, filters, settings, language, context, allow_tools)  # type: ignore[arg-type]
         yield from self._generate(prep, live=True)
 
     def _generate(self, prep: _Prepared, *, live: bool) -> Iterator[str | Answer]:
@@ -576,10 +830,12 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        allow_tools: Collection[str] | bool = False,
     ) -> Answer:
         """Async twin of :meth:`ask`."""
         prep = await anyio.to_thread.run_sync(
-            lambda: self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
+            lambda: self._prepare(question, session, filters, settings, language, context, allow_tools)  # type: ignore[arg-type]
         )
         answer: Answer | None = None
         async for item in self._agenerate(prep, live=False):
@@ -596,10 +852,12 @@ class Assistant:
         filters: Mapping[str, object] | None = None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        allow_tools: Collection[str] | bool = False,
     ) -> AsyncIterator[str | Answer]:
         """Async twin of :meth:`stream`; retrieval runs in a worker thread."""
         prep = await anyio.to_thread.run_sync(
-            lambda: self._prepare(question, session, filters, settings, language)  # type: ignore[arg-type]
+            lambda: self._prepare(question, session, filters, settings, language, context, allow_tools)  # type: ignore[arg-type]
         )
         async for item in self._agenerate(prep, live=True):
             yield item

@@ -131,6 +131,17 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
     return progress, update
 
 
+def _tier_rules(items: list[str], option: str) -> dict[str, str]:
+    """``RULE=TIER`` options as a mapping (split at the last ``=``)."""
+    rules: dict[str, str] = {}
+    for item in items:
+        rule, sep, tier = item.rpartition("=")
+        if not sep or not rule.strip():
+            _fail(f"{option} takes RULE=TIER, e.g. 'forum/*=community'; got {item!r}", 2)
+        rules[rule.strip()] = tier.strip()
+    return rules
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -154,18 +165,53 @@ def ingest(
             "with another model is re-embedded, and later commands use the model it was embedded with.",
         ),
     ] = None,
+    trust: Annotated[
+        str | None,
+        typer.Option(
+            "--trust",
+            help="Trust tier of these documents: official (support docs, the default) or community "
+            "(forums, social posts: never stated as fact). See docs/live-data.md.",
+        ),
+    ] = None,
+    trust_pattern: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-pattern",
+            help="PATTERN=TIER: documents whose id, path or address matches the shell pattern get TIER "
+            "(e.g. 'forum/*=community'); repeatable.",
+        ),
+    ] = None,
+    trust_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-field",
+            help="KEY=VALUE=TIER: documents whose metadata KEY is VALUE get TIER "
+            "(e.g. 'category=forum=community'); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest or re-sync documents into a knowledge base (incremental)."""
     from .knowledge import KnowledgeBase
+    from .trust import TrustRules
 
     with _errors():
+        try:
+            rules = TrustRules.model_validate(
+                {
+                    "default": trust or "official",
+                    "patterns": _tier_rules(trust_pattern or [], "--trust-pattern"),
+                    "fields": _tier_rules(trust_field or [], "--trust-field"),
+                }
+            )
+        except ValueError as exc:  # pydantic's ValidationError
+            _fail(f"invalid trust rule: {exc}", 2)
         overrides: dict[str, Any] = {"kb": kb}
         if embedder is not None:
             overrides["retrieval"] = {"embedder": embedder}
         base = KnowledgeBase(kb, settings=_settings(**overrides))
         progress, update = _progress_bar()
         with progress:
-            report = base.ingest(*paths, progress=update, delete_missing=not keep_missing)
+            report = base.ingest(*paths, progress=update, delete_missing=not keep_missing, trust=rules)
     if as_json:
         payload = {**report.model_dump(), "kb": base.name, "documents": len(base)}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -174,6 +220,14 @@ def ingest(
             f"{base.name}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
             f"{report.unchanged} unchanged; {report.chunks_embedded} passages embedded; "
             f"{len(base)} documents in total"
+        )
+    if report.community and not as_json:
+        err.print(
+            Text.assemble(
+                ("community", "magenta"),
+                f" {len(report.community)} document(s) of community trust: reported with attribution "
+                "at most, never stated as fact",
+            )
         )
     for source, chars, reasons in report.hidden_text:
         err.print(
@@ -197,7 +251,11 @@ def _print_answer(answer: Answer, *, streamed: bool) -> None:
     if answer.citations:
         out.print("\nSources:")
         for c in answer.citations:
-            out.print(f"  [{c.index}] {c.title} — {c.source}")
+            mark = {"live": " (live)", "community": " (community: unverified)"}.get(c.tier, "")
+            out.print(f"  [{c.index}] {c.title}{mark} — {c.source}", markup=False)
+    for use in answer.live:
+        if use.state != "fresh":
+            out.print(f"\n(live source {use.name}: {use.state})", markup=False)
     if answer.abstained:
         out.print("\n(no confident answer: offered a human agent)")
 
@@ -214,6 +272,7 @@ def _answer_json(answer: Answer) -> dict[str, Any]:
         "query": data["query"],
         "usage": data["usage"],
         "language": data["language"],
+        "live": data["live"],
     }
 
 
@@ -382,6 +441,22 @@ def eval_(
             "--embedder", help="retrieval.embedder for this run: minilm, e5 (multilingual) or a folder."
         ),
     ] = None,
+    community: Annotated[
+        Path | None,
+        typer.Option(
+            "--community",
+            help="A folder with docs/ of community posts and queries.jsonl listing their claims: the posts "
+            "are ingested with the community tier; reports how often an answer states a claim as fact.",
+        ),
+    ] = None,
+    community_tier: Annotated[
+        str,
+        typer.Option(
+            "--community-tier",
+            help="The tier the --community posts are ingested with (official: measure an assistant "
+            "that does not know where its sources come from).",
+        ),
+    ] = "community",
 ) -> None:
     """Evaluate retrieval, answers, latency and abstention on a support-QA set.
 
@@ -408,6 +483,14 @@ def eval_(
         planted_docs = injections.resolve() / "docs" if injections is not None else None
         if planted_docs is not None and not planted_docs.is_dir():
             raise ConfigurationError(f"{injections} has no docs/ folder of planted documents")
+        posts_queries = (
+            for_kb(load_queries(community.resolve()), tag)[:limit] if community is not None else []
+        )
+        posts_docs = community.resolve() / "docs" if community is not None else None
+        if posts_docs is not None and not posts_docs.is_dir():
+            raise ConfigurationError(f"{community} has no docs/ folder of community posts")
+        if community_tier not in ("community", "official"):
+            _fail("--community-tier is community or official", 2)
         overrides: dict[str, Any] = {"backend": backend}
         if abstain_below is not None:
             overrides["answer"] = {"abstain_below": abstain_below}
@@ -417,6 +500,8 @@ def eval_(
         chosen = _settings(**overrides).retrieval.embedder
         model = embedder_model_name(chosen) or str(Path(chosen).expanduser().resolve())
         key = str(dataset) if model == EMBEDDER_ALIASES["minilm"] else f"{dataset}|{model}"
+        if posts_docs is not None:
+            key += f"\x00{posts_docs}\x00{community_tier}"
         name = kb or "eval-" + hashlib.sha1(key.encode()).hexdigest()[:10]
         overrides["kb"] = name
         base = KnowledgeBase(name, settings=_settings(**overrides))
@@ -430,6 +515,8 @@ def eval_(
                 docs=docs.resolve() if docs is not None else None,
                 extra=[planted_docs] if planted_docs is not None else [],
             )
+            if posts_docs is not None:
+                base.ingest(posts_docs, trust=community_tier, progress=update)
             ingest_s = time.perf_counter() - started
             report = evaluate(
                 base,
@@ -444,6 +531,9 @@ def eval_(
                 injections=planted_queries,
                 injection_documents=_count_documents(planted_docs),
                 flagged_documents=flagged,
+                community=posts_queries,
+                community_documents=_count_documents(posts_docs),
+                community_tier=community_tier,
             )
         base.close()
         if report_dir is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -21,10 +21,13 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigurationError
+from .trust import TrustRules
 
 __all__ = [
     "AnswerSettings",
     "IngestSettings",
+    "LiveSettings",
+    "LiveSourceSettings",
     "RetrievalSettings",
     "Settings",
     "TicketingSettings",
@@ -48,6 +51,8 @@ class IngestSettings(_Section):
     chunk_tokens: int = Field(default=200, gt=16)
     chunk_overlap: int = Field(default=40, ge=0)
     extensions: tuple[str, ...] = (".md", ".markdown", ".html", ".htm", ".txt", ".pdf", ".docx")
+    #: how documents get their trust tier (grokassist.trust: default, patterns, fields)
+    trust: TrustRules = TrustRules()
 
 
 class RetrievalSettings(_Section):
@@ -78,6 +83,39 @@ class AnswerSettings(_Section):
     # drop model sentences no source supports; off only to measure what a model says unchecked
     grounding: bool = True
     guard_env_secrets: bool = True  # withhold answers containing values of *_API_KEY, *_TOKEN... variables
+    #: community sources (grokassist.trust): "off" never mentions them; "attributed" may report the
+    #: best one in one marked "Some customers report ..." line when no official or live source answers
+    community: Literal["off", "attributed"] = "off"
+    #: who decides to call a host tool (grokassist.live.tools): "auto" lets an OpenAI-compatible model
+    #: decide and the keyword router otherwise (a local model fills missing arguments; the packaged
+    #: 0.5B model alone calls a tool for most questions that need none: docs/live-data.md); "model"
+    #: lets any model decide; "keywords" asks no model
+    tool_choice: Literal["auto", "model", "keywords"] = "auto"
+
+
+class LiveSourceSettings(_Section):
+    """A status source the assistant consults for questions about the current state (grokassist.live).
+
+    ``kind``: ``statuspage`` (an Atlassian Statuspage: its address or ``/api/v2/summary.json``),
+    ``feed`` (RSS or Atom) or ``json`` (any JSON endpoint, read through ``mapping``: JMESPath
+    expressions, see ``grokassist.live.JsonMapping``).
+    """
+
+    kind: Literal["statuspage", "feed", "json"]
+    url: str
+    name: str = "status"
+    title: str = "Service status"
+    ttl_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=3.0, gt=0)
+    recent_s: float = Field(default=24 * 3600, gt=0)  # feeds: entries newer than this are current
+    mapping: dict[str, Any] = Field(default_factory=dict)  # json: the JsonMapping fields
+    headers: dict[str, SecretStr] = Field(default_factory=dict)  # an API key, say (never logged)
+
+
+class LiveSettings(_Section):
+    """Live status sources (docs/live-data.md)."""
+
+    sources: list[LiveSourceSettings] = Field(default_factory=list)
 
 
 class TicketingSettings(_Section):
@@ -114,6 +152,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ticketing: TicketingSettings = TicketingSettings()
+    live: LiveSettings = LiveSettings()
 
     @classmethod
     def settings_customise_sources(

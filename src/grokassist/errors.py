@@ -19,6 +19,8 @@ once, at the boundary, with ``raise ... from exc``::
     ├── SessionStoreError               the server's session/feedback store failed (Redis down, SQLite locked)
     ├── ToolError                       a tool call was refused or failed (unknown tool, bad arguments,
     │                                   permission, timeout)
+    ├── LiveDataError                   a live status source failed (unreachable, bad response); the
+    │                                   assistant says so in its answer instead of raising
     ├── BackendError                    a model backend failed
     │   ├── BackendConnectionError      could not connect
     │   ├── BackendTimeoutError         no answer within the timeout
@@ -53,6 +55,7 @@ __all__ = [
     "GrokAssistError",
     "IngestionError",
     "KnowledgeBaseNotFoundError",
+    "LiveDataError",
     "MissingDependencyError",
     "RateLimitError",
     "RetrievalError",
@@ -158,6 +161,14 @@ class ToolError(GrokAssistError):
     def __init__(self, message: str, *, tool: str = "", reason: str = "failed") -> None:
         self.tool = tool
         self.reason = reason
+        super().__init__(message)
+
+
+class LiveDataError(GrokAssistError):
+    """A live status source could not be read; ``source`` names it."""
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        self.source = source
         super().__init__(message)
 
 

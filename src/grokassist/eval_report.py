@@ -210,6 +210,24 @@ def _markdown(report: EvalReport, images: dict[str, str], command: str | None) -
             f"| {n.n} | {n.answered} | {_fmt(n.answer_rate)} | {_fmt(n.abstention_rate)} |",
             "",
         ]
+    if report.tiers:
+        counts = ", ".join(f"{tier} {n}" for tier, n in report.tiers.items())
+        lines += ["## Sources by trust tier", "", f"Citations over every answer: {counts}.", ""]
+    if report.community is not None:
+        c = report.community
+        lines += [
+            "## Community posts",
+            "",
+            f"{c.documents} community posts ingested with the `{c.tier}` tier; a claim of theirs found in an "
+            'answer outside the marked "Some customers report" line counts as stated as fact.',
+            "",
+            "| questions | stated as fact | rate | reported with attribution |",
+            "|---|---|---|---|",
+            f"| {c.n} | {c.stated_as_fact} | {_fmt(c.stated_rate)} | {c.reported} |",
+            "",
+        ]
+        if c.stated_ids:
+            lines += [f"Stated as fact: {', '.join(c.stated_ids)}.", ""]
     if report.curve:
         op = operating_point(report.curve, report.abstain_below)
         lines += [

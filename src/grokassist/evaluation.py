@@ -23,7 +23,12 @@ can be asked against it as *negatives* (questions it cannot answer).
   ("wrong facts"), faithfulness (the share of answer sentences supported by a
   source they cite, :func:`grokassist.guard.check_sentence`), repeated
   sentences and leaked prompt format; with an injection set (planted
-  documents and questions listing their ``payloads``), the payload leak rate.
+  documents and questions listing their ``payloads``), the payload leak rate;
+- trust tiers: the tiers of every cited source and the live sources consulted,
+  per question and counted; with a community set (posts ingested with the
+  ``community`` tier and questions listing their ``claims``), how often an
+  answer states a claim as fact (a claim found in the answer outside the
+  marked "Some customers report" line) and how often one is reported.
 
 ROUGE-L is implemented here (longest common subsequence over lower-cased
 alphanumeric tokens, F-measure with beta = 1, as ``rouge-score``'s
@@ -54,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnswerMetrics",
+    "CommunityMetrics",
     "EvalQuery",
     "EvalReport",
     "InjectionMetrics",
@@ -93,6 +99,7 @@ class EvalQuery(BaseModel):
     payloads: tuple[str, ...] = ()  # strings planted in injection documents: never to be said
     kb: str = ""  # which knowledge base the question is for, when a set serves several
     language: str = ""
+    claims: tuple[str, ...] = ()  # claims of community posts: never to be stated as fact
 
 
 class RetrievalMetrics(BaseModel):
@@ -148,6 +155,20 @@ class InjectionMetrics(BaseModel):
     leak_rate: float
     leaked_ids: tuple[str, ...] = ()
     flagged_documents: int = 0  # planted documents the ingest check flagged
+
+
+class CommunityMetrics(BaseModel):
+    """Questions asked next to community posts: no claim of theirs may be stated as fact."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    documents: int  # community documents ingested
+    tier: str  # the tier they were ingested with ("community"; "official" measures the untiered case)
+    stated_as_fact: int  # answers stating a claim outside the marked report line
+    stated_rate: float
+    reported: int  # answers reporting community posts in the marked line
+    stated_ids: tuple[str, ...] = ()
 
 
 class LatencyMetrics(BaseModel):
@@ -219,6 +240,11 @@ class QuestionResult(BaseModel):
     injection: bool = False
     language: str = ""  # the question's language, from the set (``language`` field)
     answer_language: str = ""  # the language the answer is written in, as detected
+    cited_tiers: tuple[str, ...] = ()  # the trust tier of each citation, in order
+    live: tuple[str, ...] = ()  # live sources consulted, as "name:state" ("status:fresh")
+    community: bool = False  # asked next to community posts
+    stated_claims: tuple[str, ...] = ()  # claims of community posts stated as fact
+    reported_community: bool = False  # the answer reports community posts (the marked line)
 
 
 class LanguageMetrics(BaseModel):
@@ -257,6 +283,8 @@ class EvalReport(BaseModel):
     latency: LatencyMetrics | None = None
     negatives: NegativeMetrics | None = None
     injections: InjectionMetrics | None = None
+    community: CommunityMetrics | None = None
+    tiers: dict[str, int] = {}  # citations per trust tier, over every answer
     curve: tuple[ThresholdPoint, ...] = ()
     questions: tuple[QuestionResult, ...] = ()
     by_language: dict[str, LanguageMetrics] = {}
@@ -287,6 +315,10 @@ class EvalReport(BaseModel):
             out["negatives"] = self.negatives.model_dump()
         if self.injections is not None:
             out["injections"] = self.injections.model_dump()
+        if self.community is not None:
+            out["community"] = self.community.model_dump()
+        if self.tiers:
+            out["cited_tiers"] = dict(self.tiers)
         if self.curve:
             out["operating_point"] = operating_point(self.curve, self.abstain_below).model_dump()
         if self.by_language:
@@ -623,8 +655,22 @@ def _warm_up_backend(assistant: Assistant) -> None:
         pass
 
 
+def stated_claims(answer: str, claims: Sequence[str]) -> tuple[str, ...]:
+    """The ``claims`` an answer states as fact: found outside its marked community report line."""
+    from .trust import COMMUNITY_PREFIX
+
+    said = _plain("\n".join(line for line in answer.splitlines() if not line.startswith(COMMUNITY_PREFIX)))
+    return tuple(c for c in claims if _plain(c) in said)
+
+
 def _ask(
-    assistant: Assistant, q: EvalQuery, *, negative: bool, gold_texts: dict[str, str], injection: bool = False
+    assistant: Assistant,
+    q: EvalQuery,
+    *,
+    negative: bool,
+    gold_texts: dict[str, str],
+    injection: bool = False,
+    community: bool = False,
 ) -> QuestionResult:
     from .types import Answer
 
@@ -658,6 +704,11 @@ def _ask(
         leaked=tuple(p for p in q.payloads if _plain(p) in _plain(answer.text)),
         language=q.language,
         answer_language=_language_of(answer.text) if q.language and not answer.abstained else "",
+        cited_tiers=tuple(c.tier for c in answer.citations),
+        live=tuple(f"{u.name}:{u.state}" for u in answer.live),
+        community=community,
+        stated_claims=stated_claims(answer.text, q.claims),
+        reported_community=any(c.tier == "community" for c in answer.citations),
     )
     if answer.abstained:
         return result.model_copy(update={"facts_stated": False if q.facts else None})
@@ -666,7 +717,7 @@ def _ask(
         "format_leak": bool(_FORMAT_LEAK.search(answer.text)),
         "faithfulness": faithfulness(answer.text, [c for c in _cited_passages(assistant, answer)]),
     }
-    if negative or injection:
+    if negative or injection or community:
         return result.model_copy(update=checks)
     golds = [gold_texts[g] for g in q.gold if g in gold_texts]
     if q.facts:
@@ -790,6 +841,9 @@ def evaluate(
     injections: Sequence[EvalQuery] = (),
     injection_documents: int = 0,
     flagged_documents: int = 0,
+    community: Sequence[EvalQuery] = (),
+    community_documents: int = 0,
+    community_tier: str = "community",
 ) -> EvalReport:
     """Ask ``queries`` (and ``negatives``, ``injections``) of an ingested knowledge base and measure.
 
@@ -813,7 +867,7 @@ def evaluate(
     gold_texts = _document_texts(kb) if any(q.facts for q in queries) and not retrieval_only else {}
 
     def run(
-        items: Sequence[EvalQuery], stage: str, negative: bool, planted: bool = False
+        items: Sequence[EvalQuery], stage: str, negative: bool, planted: bool = False, posts: bool = False
     ) -> list[QuestionResult]:
         results = []
         for i, q in enumerate(items, start=1):
@@ -821,7 +875,14 @@ def evaluate(
                 results.append(_retrieve_only(assistant, q, negative=negative))
             else:
                 results.append(
-                    _ask(assistant, q, negative=negative, gold_texts=gold_texts, injection=planted)
+                    _ask(
+                        assistant,
+                        q,
+                        negative=negative,
+                        gold_texts=gold_texts,
+                        injection=planted,
+                        community=posts,
+                    )
                 )
             if progress:
                 progress(stage, i, len(items))
@@ -831,6 +892,7 @@ def evaluate(
         positive = run(queries, "questions", False)
         negative = run(negatives, "negatives", True)
         planted = run(injections, "injections", False, planted=True) if not retrieval_only else []
+        rumours = run(community, "community", False, posts=True) if not retrieval_only else []
     finally:
         if not retrieval_only:
             for b in assistant.backends:
@@ -871,7 +933,21 @@ def evaluate(
             leaked_ids=tuple(r.id for r in leaked),
             flagged_documents=flagged_documents,
         )
-    everything = positive + negative + planted
+    if rumours:
+        stated = [r for r in rumours if r.stated_claims]
+        report["community"] = CommunityMetrics(
+            n=len(rumours),
+            documents=community_documents,
+            tier=community_tier,
+            stated_as_fact=len(stated),
+            stated_rate=round(len(stated) / len(rumours), 4),
+            reported=sum(1 for r in rumours if r.reported_community),
+            stated_ids=tuple(r.id for r in stated),
+        )
+    everything = positive + negative + planted + rumours
+    tiers: Counter[str] = Counter(t for r in everything for t in r.cited_tiers)
+    if tiers:
+        report["tiers"] = dict(sorted(tiers.items()))
     if everything:
         retrieval = [r.retrieval_ms for r in everything]
         ttft = [r.ttft_ms for r in positive if r.ttft_ms is not None]

@@ -35,6 +35,7 @@ from .ingest.loaders import real_path
 from .retrieval import Bm25Index, ChromaStore, HybridRetriever
 from .retrieval.base import Embedder, Filters, VectorStore
 from .retrieval.embedders import create_embedder
+from .trust import TrustRules, tier_of
 from .types import Document, DocumentHit, MetadataValue, Passage, ScoredPassage, SyncReport
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class KnowledgeBaseStats(BaseModel):
     store: str
     embedder: str
     formats: dict[str, int]
+    tiers: dict[str, int] = {}  # documents per trust tier (grokassist.trust)
 
 
 class _Entry(BaseModel):
@@ -268,6 +270,7 @@ class KnowledgeBase:
         metadata: Mapping[str, MetadataValue] | None = None,
         progress: ProgressCallback | None = None,
         delete_missing: bool = True,
+        trust: TrustRules | str | Mapping[str, Any] | None = None,
     ) -> SyncReport:
         """Sync documents from folders, files, in-memory :class:`Document` s, help centres and websites.
 
@@ -288,8 +291,10 @@ class KnowledgeBase:
         cfg = self.settings.ingest
         known = {doc_id: entry.metadata for doc_id, entry in self._manifest.items()}
         loaded = load_documents(sources, settings=cfg, metadata=metadata, known=known)
+        rules = cfg.trust.merged(TrustRules.of(trust))
+        documents = [rules.apply(doc) for doc in loaded.documents]
         if progress:
-            progress("load", len(loaded.documents), len(loaded.documents))
+            progress("load", len(documents), len(documents))
         skipped = tuple((e.source, e.reason) for e in loaded.errors)
         hidden = tuple(loaded.hidden)
 
@@ -300,13 +305,18 @@ class KnowledgeBase:
             added: list[Document] = []
             updated: list[Document] = []
             flagged: list[tuple[str, str]] = []  # (source, reason), changed or not
+            community: list[str] = []  # sources of community documents, changed or not
             unchanged = 0
             seen: set[str] = set()
             for doc_id in loaded.unchanged:  # the source answered "not modified"
                 if doc_id in self._manifest and doc_id not in seen:
                     seen.add(doc_id)
                     unchanged += 1
-            for doc in loaded.documents:
+                    if tier_of(self._manifest[doc_id].metadata) == "community":
+                        community.append(self._manifest[doc_id].source or doc_id)
+            for doc in documents:
+                if tier_of(doc.metadata) == "community":
+                    community.append(doc.source or doc.id)
                 if doc.id in seen:
                     skipped += ((doc.source, f"duplicate document id {doc.id!r} (skipped)"),)
                     continue
@@ -340,7 +350,7 @@ class KnowledgeBase:
 
             changed = added + updated
             if not changed and not deleted:
-                if not self._manifest and not loaded.documents:
+                if not self._manifest and not documents:
                     raise IngestionError(
                         "no document could be ingested: "
                         + ("; ".join(f"{s}: {r}" for s, r in skipped) or "no supported files found")
@@ -351,6 +361,7 @@ class KnowledgeBase:
                     skipped=skipped,
                     hidden_text=hidden,
                     flagged=tuple(flagged),
+                    community=tuple(community),
                 )
 
             # 1. chunk and embed everything new first: a failure here changes nothing.
@@ -406,6 +417,7 @@ class KnowledgeBase:
                 skipped=skipped,
                 hidden_text=hidden,
                 flagged=tuple(flagged),
+                community=tuple(community),
             )
 
     def reembed(self, progress: ProgressCallback | None = None) -> int:
@@ -498,6 +510,14 @@ class KnowledgeBase:
             id=entry.id, text=text, title=entry.title, source=entry.source, metadata=entry.metadata
         )
 
+    def tier_counts(self) -> dict[str, int]:
+        """How many documents of each trust tier the knowledge base holds."""
+        counts: dict[str, int] = {}
+        for entry in self._manifest.values():
+            tier = tier_of(entry.metadata)
+            counts[tier] = counts.get(tier, 0) + 1
+        return dict(sorted(counts.items()))
+
     def documents(self) -> list[str]:
         """Ids of the ingested documents."""
         return sorted(self._manifest)
@@ -520,6 +540,7 @@ class KnowledgeBase:
             store=f"chroma-http://{r.chroma_host}:{r.chroma_port}" if r.chroma_host else "chroma-embedded",
             embedder=self._model or self.embedder.name,
             formats=dict(sorted(formats.items())),
+            tiers=self.tier_counts(),
         )
 
     def delete(self) -> None:

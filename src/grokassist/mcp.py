@@ -89,6 +89,12 @@ class SupportCitation(BaseModel):
     doc_id: str
     passage: str
     score: float
+    tier: str = Field(
+        default="official",
+        description="official (support article), live (status or tool, as of as_of) or community (a "
+        "customer post: unverified, never to be stated as fact)",
+    )
+    as_of: str | None = Field(default=None, description="when a live source was fetched (ISO 8601, UTC)")
 
 
 class SupportAnswer(BaseModel):
@@ -227,6 +233,8 @@ def create_mcp_server(
                     doc_id=c.doc_id,
                     passage=c.text,
                     score=c.score,
+                    tier=c.tier,
+                    as_of=c.as_of.isoformat() if c.as_of else None,
                 )
                 for c in answer.citations
             ],

@@ -13,7 +13,9 @@ Every sentence, list step and table row of the retrieved sources
 * the source's retrieval rank.
 
 The extractive backend composes its answer from the best ones; the same scores
-could rank candidates for any other composer.
+could rank candidates for any other composer. Sentences of community sources
+(:mod:`grokassist.trust`) are never candidates: only the attributed report of
+community posts asks for them (``community=True``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 from .answerability import answers, expects
 from .guard.injection import scan
 from .text import Unit, content_terms, split_units
+from .trust import is_fact, tier_of
 from .types import ScoredPassage
 
 __all__ = ["Candidate", "SentenceScorer", "candidates", "evidence"]
@@ -65,13 +68,18 @@ def _heading_before(units: Sequence[Unit], pos: int) -> str:
     return ""
 
 
-def candidates(passages: Sequence[ScoredPassage]) -> tuple[list[list[Unit]], list[Candidate]]:
-    """Every source's units, and the units that could be part of an answer."""
+def candidates(
+    passages: Sequence[ScoredPassage], *, community: bool = False
+) -> tuple[list[list[Unit]], list[Candidate]]:
+    """Every source's units, and the units that could be part of an answer: of official and live
+    sources, or (``community``) of community sources only."""
     units: list[list[Unit]] = []
     out: list[Candidate] = []
     for index, sp in enumerate(passages):
         items = split_units(sp.passage.text)
         units.append(items)
+        if is_fact(sp) == community:  # community sentences are never stated as fact
+            continue
         for pos, unit in enumerate(items):
             if unit.kind == "heading" or unit.text.endswith("?") or _META.match(unit.text):
                 continue
@@ -123,10 +131,11 @@ class SentenceScorer:
         self.embedder = embedder
 
     def score(
-        self, question: str, passages: Sequence[ScoredPassage]
+        self, question: str, passages: Sequence[ScoredPassage], *, community: bool = False
     ) -> tuple[list[list[Unit]], list[Candidate]]:
-        """The sources' units and the candidates with their scores, best first."""
-        units, found = candidates(passages)
+        """The sources' units and the candidates with their scores, best first (``community``:
+        the sentences of community sources instead, to be reported with attribution)."""
+        units, found = candidates(passages, community=community)
         if not found:
             return units, []
         terms = set(content_terms(question))
@@ -182,12 +191,11 @@ def evidence(
     times the best, ``max_units`` in all, a step of a list bringing its
     neighbours), it reads less and answers from the right ones. Source ``i``
     stays source ``i`` (an empty one keeps its best sentence), so citations
-    keep their numbers.
+    keep their numbers. Live sources (a status, a tool's result) are short and
+    stay whole; community sources are emptied (models never read them).
     """
     units, scored = SentenceScorer(embedder).score(question, passages)
-    if not scored:
-        return tuple(passages)
-    floor = relative * scored[0].score
+    floor = relative * scored[0].score if scored else 0.0
     keep: dict[int, set[int]] = {}
     count = 0
     for c in scored:
@@ -206,6 +214,11 @@ def evidence(
                     count += 1
     out = []
     for index, sp in enumerate(passages):
+        tier = tier_of(sp)
+        if tier != "official":
+            text = sp.passage.text if tier == "live" else ""
+            out.append(sp.model_copy(update={"passage": sp.passage.model_copy(update={"text": text})}))
+            continue
         positions = keep.get(index)
         if not positions:
             best = next((c for c in scored if c.source == index), None)

@@ -17,6 +17,7 @@ __all__ = [
     "Document",
     "DocumentHit",
     "GenerationSettings",
+    "LiveUse",
     "Message",
     "Passage",
     "ScoredPassage",
@@ -159,6 +160,10 @@ class Citation(_Frozen):
     passage_id: str
     text: str
     score: float
+    #: the source's trust tier (grokassist.trust): "official", "live" or "community"
+    tier: Literal["official", "live", "community"] = "official"
+    #: when a live source's facts were fetched (UTC); ``None`` for documents
+    as_of: datetime | None = None
 
 
 class Action(_Frozen):
@@ -166,6 +171,28 @@ class Action(_Frozen):
 
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class LiveUse(_Frozen):
+    """A live source consulted for an answer: a status feed or a host-product tool call.
+
+    ``state`` is ``fresh`` (its facts were used, as of ``as_of``), ``stale`` (the last
+    facts are older than their time-to-live and were not used as current), ``down``
+    (the source did not answer), or, for tools, ``failed``, ``timeout``,
+    ``permission`` (a sensitive tool the caller may not run) or ``invalid_arguments``.
+    """
+
+    kind: Literal["status", "tool"]
+    name: str
+    title: str = ""
+    state: Literal["fresh", "stale", "down", "failed", "timeout", "permission", "invalid_arguments"]
+    as_of: datetime | None = None  # when the facts used were fetched (UTC)
+    checked_at: datetime | None = None  # when the source was last asked (UTC)
+    error: str = ""  # why it is not fresh
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "fresh"
 
 
 class Answer(_Frozen):
@@ -183,6 +210,8 @@ class Answer(_Frozen):
     usage: Usage | None = None
     guarded: bool = False  # the output guard withheld the model's text (it leaked the prompt or a secret)
     language: str = ""  # ISO 639-1 code of the question's language, which the assistant's own words use
+    #: the live sources (status feeds, host-product tools) consulted for this answer, and how each fared
+    live: tuple[LiveUse, ...] = ()
 
 
 class GenerationSettings(BaseModel):
@@ -248,6 +277,8 @@ class SyncReport(_Frozen):
     #: (source, reason) of documents found to address the assistant (planted instructions): indexed,
     #: never answered from (:mod:`grokassist.guard.injection`)
     flagged: tuple[tuple[str, str], ...] = ()
+    #: sources of the documents ingested as ``community`` (grokassist.trust): never stated as fact
+    community: tuple[str, ...] = ()
 
     @property
     def total_changed(self) -> int:

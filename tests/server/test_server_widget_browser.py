@@ -203,3 +203,52 @@ def test_widget_speaks_the_browsers_language(
             expect(answer).to_have_text(MESSAGES["es"]["abstain"], timeout=30_000)
             browser.close()
     assert seen == ["es-MX"]
+
+
+def test_widget_marks_live_sources_with_their_time_and_community_reports(
+    knowledge_base: KnowledgeBase, make_app: AppFactory, page_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from grokassist.live import StatuspageSource
+    from live.status_server import StatusServer
+
+    forum = tmp_path / "forum"
+    forum.mkdir()
+    post = "# Moon plan\n\nA customer posted that the Moon Roam plan launches next week for lunar bases.\n"
+    (forum / "rumour.md").write_text(post, "utf-8")
+    knowledge_base.ingest(forum, trust="community")
+    settings = knowledge_base.settings.model_copy(
+        update={"answer": knowledge_base.settings.answer.model_copy(update={"community": "attributed"})}
+    )
+    origin, site = page_server
+    with StatusServer() as status:
+        assistant = Assistant(
+            knowledge_base, backend="extractive:", settings=settings, live=[StatuspageSource(status.url)]
+        )
+        with LiveServer(make_app(assistant, cors_origins=[origin])) as api:
+            html = SAMPLE_PAGE.read_text(encoding="utf-8").replace("http://127.0.0.1:8000", api.url)
+            (site / "index.html").write_text(html, encoding="utf-8")
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+                page = browser.new_page()
+                page.goto(f"{origin}/index.html")
+                page.wait_for_selector("[data-grokassist][data-ready]", state="attached")
+                page.get_by_role("button", name="Open help chat").click()
+                box = page.get_by_role("textbox", name="Your question")
+                box.fill("Is there an outage in my area?")
+                box.press("Enter")
+                answer = page.locator(".msg.bot[data-answer-id]").last
+                expect(answer).to_contain_text("All Systems Operational", timeout=20_000)
+                badge = answer.locator(".sources .badge.live")
+                expect(badge).to_have_text(re.compile(r"^live · \d\d:\d\d UTC$"))
+
+                box.fill("Is there a Moon Roam plan for lunar bases?")
+                box.press("Enter")
+                report = page.locator(".msg.bot").last.locator(".community-report")
+                expect(report).to_contain_text("Some customers report", timeout=20_000)
+                expect(page.locator(".msg.bot").last.locator(".badge.community")).to_have_text(
+                    "community · unverified"
+                )
+                browser.close()
+        assistant.live.close()

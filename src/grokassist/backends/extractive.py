@@ -5,6 +5,11 @@ question (:mod:`grokassist.selection`: meaning, words, the kind of fact asked
 for), keeps them in reading order and cites each with its source number. Every
 word it says is the sources' own, so it is the grounded fallback when a model's
 text is not supported, and the last link of the default chain.
+
+It quotes official and live sources only, never a community one
+(:mod:`grokassist.trust`). When the request carries live sources (a status
+page, a tool's result: the question asks about the current state), the answer
+is theirs, in order, cited with their time.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 import anyio
 
 from ..selection import SentenceScorer
-from ..text import Unit
+from ..text import Unit, split_units
+from ..trust import tier_of
 from ..types import Chunk, Usage
 from .base import ChatRequest, GenerationSettings, SyncBackend
 
@@ -74,6 +80,9 @@ class ExtractiveBackend(SyncBackend):
         to the best one join, up to ``max_sentences``, in reading order, with a
         single sentence left between two of them filled in.
         """
+        live = self._live(request)
+        if live:
+            return live
         units, scored = SentenceScorer(self.embedder).score(request.question, request.passages)
         if not scored:
             return []
@@ -122,6 +131,23 @@ class ExtractiveBackend(SyncBackend):
                 size += len(run[a + 1].text)
         chosen = sorted(set(chosen), key=lambda t: t[1])
         return [(r + 1, units[r][p]) for r, p in chosen]
+
+    def _live(self, request: ChatRequest) -> list[tuple[int, Unit]]:
+        """The sentences of the live sources, in order (each is short and worded for the question)."""
+        picked: list[tuple[int, Unit]] = []
+        size = 0
+        for number, sp in enumerate(request.passages, start=1):
+            if tier_of(sp) != "live":
+                continue
+            for unit in split_units(sp.passage.text):
+                if unit.kind == "heading":
+                    continue
+                if picked and size + len(unit.text) > self.max_chars:
+                    return picked
+                # a field of a tool's result is a fact of its own, not a step to number
+                picked.append((number, Unit(unit.text, "sentence")))
+                size += len(unit.text)
+        return picked
 
     def stream(self, request: ChatRequest) -> Iterator[Chunk]:
         picked = self.select(request)

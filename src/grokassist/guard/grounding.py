@@ -13,7 +13,8 @@ The guard checks each sentence as it completes (streaming), keeps its ``[n]``
 markers that point to supporting sources, re-points them when another source
 supports the sentence and none of the cited ones does, and drops the sentence
 when no source supports it. What was dropped, and why, is kept in
-:attr:`GroundingGuard.dropped`.
+:attr:`GroundingGuard.dropped`. Only official and live sources support a
+sentence: a community source (:mod:`grokassist.trust`) supports none.
 
 A sentence in the customer's language over sources in another is judged by
 :class:`~grokassist.guard.rendering.RenderingCheck` instead (its facts must be in
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..text import CITATION, Fact, content_terms, facts, normalise, sentence_end, split_sentences, words
+from ..trust import is_fact
 from ..types import ScoredPassage
 from .rendering import RenderingCheck
 
@@ -185,8 +187,12 @@ class GroundingGuard:
     )
 
     def __post_init__(self) -> None:
+        # a community source (grokassist.trust) supports nothing: its claims are never stated as fact
         self._sources = [
-            SourceFacts.of(sp.passage.indexed_text(), sp.passage.heading()) for sp in self.passages
+            SourceFacts.of(sp.passage.indexed_text(), sp.passage.heading())
+            if is_fact(sp)
+            else SourceFacts.of("")
+            for sp in self.passages
         ]
 
     @property

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from ..text import CITATION, content_terms
-from ..types import Citation, ScoredPassage
+from ..trust import AS_OF_KEY, tier_of
+from ..types import Citation, Passage, ScoredPassage
 
 __all__ = ["extract_citations", "group_by_document", "support_shares", "verify_citations"]
 
@@ -57,12 +59,25 @@ def extract_citations(text: str, passages: Sequence[ScoredPassage]) -> tuple[str
                 passage_id=p.id,
                 text=p.text,
                 score=round(sp.score, 6),
+                tier=tier_of(p),
+                as_of=_as_of(p),
             )
         return match.group(0)
 
     cleaned = CITATION.sub(keep, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return cleaned, tuple(citations.values())
+
+
+def _as_of(passage: Passage) -> datetime | None:
+    """When a live source's facts were fetched (its ``as_of`` metadata), if it says."""
+    value = passage.metadata.get(AS_OF_KEY)
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def support_shares(text: str, passages: Sequence[ScoredPassage]) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -19,6 +20,7 @@ __all__ = [
     "FeedbackResponse",
     "HandoffOut",
     "HistoryResponse",
+    "LiveOut",
     "OutboxEntry",
     "OutboxList",
     "SessionResponse",
@@ -40,6 +42,24 @@ def _metadata() -> Any:
         max_length=20,
         description="What the host product knows of the customer, for the ticket if the conversation "
         'goes to a person, e.g. {"plan": "pro", "device": "iPhone 15", "locale": "fr-FR"}',
+    )
+
+
+def _context() -> Any:
+    return Field(
+        default=None,
+        max_length=20,
+        description="What the host knows of the customer, for host-product tools' arguments, e.g. "
+        '{"account": "ACC-1042", "region": "Queensland"}; it wins over arguments a model wrote',
+    )
+
+
+def _allow_tools() -> Any:
+    return Field(
+        default=None,
+        max_length=32,
+        description="Sensitive tools this request may run (needs an API key: the host's server, not "
+        "the browser, grants it)",
     )
 
 
@@ -68,6 +88,10 @@ class AskRequest(_In):
         description="The customer's language (e.g. the browser's, 'es-MX'): used when the question "
         "is too short to tell its own",
     )
+    context: Metadata | None = _context()
+    allow_tools: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | None = (
+        _allow_tools()
+    )
 
 
 class CitationOut(BaseModel):
@@ -80,6 +104,23 @@ class CitationOut(BaseModel):
     source: str = Field(description="The article's original web address, if it was ingested from one")
     snippet: str = Field(description="The cited passage")
     score: float
+    tier: Literal["official", "live", "community"] = Field(
+        default="official",
+        description="How far to trust the source: official (support docs), live (a status feed or a "
+        "tool's result, as of as_of), community (customer posts: reported, never stated as fact)",
+    )
+    as_of: datetime | None = Field(default=None, description="When a live source's facts were fetched (UTC)")
+
+
+class LiveOut(BaseModel):
+    """A live source consulted for the answer (a status feed or a host-product tool) and how it fared."""
+
+    kind: Literal["status", "tool"]
+    name: str
+    title: str
+    state: Literal["fresh", "stale", "down", "failed", "timeout", "permission", "invalid_arguments"]
+    as_of: datetime | None = Field(default=None, description="When the facts used were fetched (UTC)")
+    checked_at: datetime | None = None
 
 
 class ActionOut(BaseModel):
@@ -102,6 +143,9 @@ class AskResponse(BaseModel):
         default="",
         description="The question's language (ISO 639-1), which the answer's "
         "own words (abstention, offer of a human) use",
+    )
+    live: list[LiveOut] = Field(
+        default_factory=list, description="Live sources consulted (status feeds, tools), with their time"
     )
 
 
@@ -239,7 +283,8 @@ class ChatCompletionRequest(BaseModel):
     """OpenAI's chat-completions request. Unknown OpenAI parameters are accepted and ignored.
 
     Extensions: ``session_id`` (continue a server session instead of sending the
-    history) and ``filters`` (metadata filters).
+    history), ``filters`` (metadata filters), ``context`` (what the host knows of the
+    customer, for tools) and ``allow_tools`` (sensitive tools this request may run).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -257,3 +302,7 @@ class ChatCompletionRequest(BaseModel):
     n: int = Field(default=1, ge=1, le=1)
     session_id: str | None = _session_id()
     filters: Filters | None = Field(default=None, max_length=16)
+    context: Metadata | None = _context()
+    allow_tools: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | None = (
+        _allow_tools()
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,7 +30,7 @@ from ..handoff.triggers import Fired
 from ..stores import Escalation, open_store
 from ..types import Action, Answer, Message
 from .metrics import Metrics
-from .schemas import ActionOut, AskResponse, CitationOut
+from .schemas import ActionOut, AskResponse, CitationOut, LiveOut
 from .security import Access, Client, key_fingerprint, retry_after_header
 from .settings import ServerSettings
 
@@ -330,6 +330,23 @@ class Service:
         log.error("error while answering", exc_info=exc)
         return ApiError(500, "internal_error", "internal error")
 
+    def tool_permission(self, client: Client, allow_tools: list[str] | None) -> tuple[str, ...]:
+        """The sensitive tools a request may run: only a caller with an API key (the host's server)
+        may grant them; 403 for anyone else, and 422 for a tool that is not registered."""
+        if not allow_tools:
+            return ()
+        if not client.authenticated:
+            raise ApiError(
+                403,
+                "tools_not_allowed",
+                "allow_tools needs an API key: the host's server grants sensitive tools, not the browser",
+                param="allow_tools",
+            )
+        unknown = [name for name in allow_tools if name not in self.assistant.tools]
+        if unknown:
+            raise ApiError(422, "invalid_request", f"no tool named {unknown[0]!r}", param="allow_tools")
+        return tuple(allow_tools)
+
     def check_question(self, question: str) -> None:
         limit = self.settings.max_question_chars
         if len(question) > limit:
@@ -390,10 +407,13 @@ class Service:
                     index=c.index,
                     doc_id=c.doc_id,
                     title=c.title or c.doc_id,
-                    url=sources + quote(c.doc_id, safe="/"),
+                    # a live source is no stored article: it links to its status page, if public
+                    url=public_source(c.source) if c.tier == "live" else sources + quote(c.doc_id, safe="/"),
                     source=public_source(c.source),
                     snippet=c.text,
                     score=c.score,
+                    tier=c.tier,
+                    as_of=c.as_of,
                 )
                 for c in answer.citations
             ],
@@ -402,6 +422,17 @@ class Service:
             actions=[ActionOut(type=a.type, params=a.params) for a in answer.actions],
             guarded=guarded,
             language=answer.language,
+            live=[
+                LiveOut(
+                    kind=u.kind,
+                    name=u.name,
+                    title=u.title,
+                    state=u.state,
+                    as_of=u.as_of,
+                    checked_at=u.checked_at,
+                )
+                for u in answer.live
+            ],
         )
 
     async def answer_stream(
@@ -412,13 +443,21 @@ class Service:
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, str] | None = None,
+        allow_tools: Collection[str] = (),
     ) -> AsyncGenerator[str | Final, None]:
         """The assistant's stream (checked by its guards): text pieces, then a :class:`Final`."""
         answer: Answer | None = None
         started = anyio.current_time()
         first = True
         stream = self.assistant.astream(
-            question, session=session, filters=filters, settings=settings, language=language
+            question,
+            session=session,
+            filters=filters,
+            settings=settings,
+            language=language,
+            context=context,
+            allow_tools=tuple(allow_tools),
         )
         async with self.slots(), aclosing(self._timed(stream)) as items:
             async for item in items:
@@ -444,6 +483,8 @@ class Service:
         filters: Mapping[str, object] | None,
         settings: GenerationSettings | None = None,
         language: str | None = None,
+        context: Mapping[str, str] | None = None,
+        allow_tools: Collection[str] = (),
     ) -> Final:
         """The whole answer through the output guard; any failure becomes an :class:`ApiError`.
 
@@ -455,7 +496,13 @@ class Service:
                 try:
                     with anyio.fail_after(self.settings.request_timeout_s):
                         answer = await self.assistant.aask(
-                            question, session=session, filters=filters, settings=settings, language=language
+                            question,
+                            session=session,
+                            filters=filters,
+                            settings=settings,
+                            language=language,
+                            context=context,
+                            allow_tools=tuple(allow_tools),
                         )
                 except TimeoutError as exc:
                     raise BackendTimeoutError("no answer within the request timeout") from exc

@@ -73,11 +73,19 @@ async def ask(body: AskRequest, request: Request, client: Customer, svc: Svc) ->
     Once a person has the conversation, the answer is a ``handed_off`` action instead.
     """
     svc.check_question(body.question)
+    allowed = svc.tool_permission(client, body.allow_tools)
     session = await svc.session_for(client, body.session_id)
     base_url = str(request.base_url)
     response = await _instead(svc, client, body, session, base_url)
     if response is None:
-        final = await svc.answer(body.question, session=session, filters=body.filters, language=body.language)
+        final = await svc.answer(
+            body.question,
+            session=session,
+            filters=body.filters,
+            language=body.language,
+            context=body.context,
+            allow_tools=allowed,
+        )
         response = await _answered(svc, client, final, body, session, base_url, "ask")
     # already a validated AskResponse: serialise it once (FastAPI would validate it again)
     return Response(response.model_dump_json(), media_type="application/json")
@@ -96,6 +104,7 @@ async def ask_stream(body: AskRequest, request: Request, client: Customer, svc: 
     or ``error`` ``{"error": {...}}``.
     """
     svc.check_question(body.question)
+    allowed = svc.tool_permission(client, body.allow_tools)
     session = await svc.session_for(client, body.session_id)
     base_url = str(request.base_url)
     instead = await _instead(svc, client, body, session, base_url)
@@ -107,7 +116,12 @@ async def ask_stream(body: AskRequest, request: Request, client: Customer, svc: 
             return
         final: Final | None = None
         stream = svc.answer_stream(
-            body.question, session=session, filters=body.filters, language=body.language
+            body.question,
+            session=session,
+            filters=body.filters,
+            language=body.language,
+            context=body.context,
+            allow_tools=allowed,
         )
         try:
             async with aclosing(stream) as items:

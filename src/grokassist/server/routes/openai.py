@@ -6,8 +6,8 @@ list of links appended, unless ``openai_sources_footer`` is off) and in the
 extension field ``grokassist`` of the completion (of the last chunk when
 streaming)::
 
-    "grokassist": {"answer_id", "citations": [{"index", "doc_id", "title", "url", ...}],
-                   "confidence", "abstained", "actions", "guarded", "session_id"}
+    "grokassist": {"answer_id", "citations": [{"index", "doc_id", "title", "url", "tier", "as_of", ...}],
+                   "confidence", "abstained", "actions", "guarded", "live", "session_id"}
 
 The conversation comes from ``messages`` (system messages are ignored: the
 knowledge base's own rules apply), or from a server session given as the
@@ -73,6 +73,7 @@ async def chat_completions(
         raise ApiError(404, "model_not_found", f"no model {body.model!r}; see GET /v1/models", param="model")
     question, history = _conversation(body)
     svc.check_question(question)
+    allowed = svc.tool_permission(client, body.allow_tools)
     stop = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop) if body.stop else None
     gen = GenerationSettings(
         max_tokens=body.max_completion_tokens or body.max_tokens,
@@ -100,7 +101,7 @@ async def chat_completions(
         svc.count(final.answer, "chat_completions")
         answer_id = await svc.record(client, final.answer)
         resp = svc.response(final.answer, answer_id, session, str(request.base_url), final.guarded)
-        ext = resp.model_dump(exclude={"text", "session_id"})
+        ext = resp.model_dump(mode="json", exclude={"text", "session_id"})
         ext["session_id"] = None if ephemeral else session
         return resp, ext
 
@@ -108,7 +109,14 @@ async def chat_completions(
     created = int(time.time())
     if not body.stream:
         try:
-            final = await svc.answer(question, session=session, filters=body.filters, settings=gen)
+            final = await svc.answer(
+                question,
+                session=session,
+                filters=body.filters,
+                settings=gen,
+                context=body.context,
+                allow_tools=allowed,
+            )
         finally:
             if ephemeral:
                 await svc.call(svc.assistant.sessions.clear, session)
@@ -146,7 +154,14 @@ async def chat_completions(
         return {"data": json.dumps({**head, "choices": [choice], **extra})}
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        stream = svc.answer_stream(question, session=session, filters=body.filters, settings=gen)
+        stream = svc.answer_stream(
+            question,
+            session=session,
+            filters=body.filters,
+            settings=gen,
+            context=body.context,
+            allow_tools=allowed,
+        )
         try:
             yield chunk({"role": "assistant", "content": ""})
             final: Final | None = None

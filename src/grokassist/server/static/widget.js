@@ -44,6 +44,8 @@
       agent: "Support agent (a person), {name}: ",
       source: "Source {n}: {title}",
       sources: "Sources",
+      live: "live",
+      unverified: "community · unverified",
       handedOff: "I've passed this conversation to a person from our support team; they will reply here.",
       replied: "{name} replied.",
       closed: "The support team has closed this request. You're chatting with the assistant again.",
@@ -83,6 +85,8 @@
       agent: "Petugas dukungan (manusia), {name}: ",
       source: "Sumber {n}: {title}",
       sources: "Sumber",
+      live: "langsung",
+      unverified: "komunitas · belum diverifikasi",
       handedOff: "Saya telah meneruskan percakapan ini kepada petugas tim dukungan kami; mereka akan membalas di sini.",
       replied: "{name} membalas.",
       closed: "Tim dukungan telah menutup permintaan ini. Anda kembali mengobrol dengan asisten.",
@@ -122,6 +126,8 @@
       agent: "Agente de soporte (una persona), {name}: ",
       source: "Fuente {n}: {title}",
       sources: "Fuentes",
+      live: "en vivo",
+      unverified: "comunidad · sin verificar",
       handedOff: "He pasado esta conversación a una persona de nuestro equipo de soporte; te responderá aquí.",
       replied: "{name} respondió.",
       closed: "El equipo de soporte ha cerrado esta solicitud. Vuelves a hablar con el asistente.",
@@ -370,34 +376,76 @@
     return msg;
   }
 
-  // Replace "[n]" markers with links to the cited articles.
+  // A report of community posts ("Some customers report ...") is never a fact: the server
+  // writes it on a line of its own, and the widget marks that line.
+  var COMMUNITY_PREFIX = "Some customers report";
+
+  // "14:02 UTC" from a live source's fetch time.
+  function clockTime(iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) return "";
+    var pad = function (n) {
+      return (n < 10 ? "0" : "") + n;
+    };
+    return pad(when.getUTCHours()) + ":" + pad(when.getUTCMinutes()) + " UTC";
+  }
+
+  // The badge of a source's trust tier: "live · 14:02 UTC", "community · unverified".
+  function tierBadge(c) {
+    if (c.tier === "live") {
+      var at = c.as_of ? clockTime(c.as_of) : "";
+      return el("span", { class: "badge live", text: at ? t("live") + " · " + at : t("live") });
+    }
+    if (c.tier === "community") {
+      return el("span", { class: "badge community", text: t("unverified") });
+    }
+    return null;
+  }
+
+  // Replace "[n]" markers with links to the cited sources, in one line of the answer.
+  function renderLine(parent, text, byIndex) {
+    var re = /\[(\d{1,2})\]/g;
+    var last = 0;
+    var match;
+    while ((match = re.exec(text))) {
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var cite = byIndex[Number(match[1])];
+      if (cite) {
+        var label = t("source", { n: cite.index, title: cite.title });
+        parent.appendChild(
+          cite.url
+            ? el("a", {
+                class: "ref " + (cite.tier || "official"),
+                href: cite.url,
+                target: "_blank",
+                rel: "noopener",
+                "aria-label": label,
+                text: "[" + cite.index + "]",
+              })
+            : el("span", { class: "ref " + (cite.tier || "official"), "aria-label": label, text: "[" + cite.index + "]" })
+        );
+      }
+      last = re.lastIndex;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function renderAnswerText(body, text, citations) {
     var byIndex = {};
     citations.forEach(function (c) {
       byIndex[c.index] = c;
     });
     body.textContent = "";
-    var re = /\[(\d{1,2})\]/g;
-    var last = 0;
-    var match;
-    while ((match = re.exec(text))) {
-      body.appendChild(document.createTextNode(text.slice(last, match.index)));
-      var cite = byIndex[Number(match[1])];
-      if (cite) {
-        body.appendChild(
-          el("a", {
-            class: "ref",
-            href: cite.url,
-            target: "_blank",
-            rel: "noopener",
-            "aria-label": t("source", { n: cite.index, title: cite.title }),
-            text: "[" + cite.index + "]",
-          })
-        );
+    text.split("\n").forEach(function (line, i) {
+      if (i) body.appendChild(document.createTextNode("\n"));
+      if (line.indexOf(COMMUNITY_PREFIX) === 0) {
+        var report = el("span", { class: "community-report", role: "note" });
+        renderLine(report, line, byIndex);
+        body.appendChild(report);
+      } else {
+        renderLine(body, line, byIndex);
       }
-      last = re.lastIndex;
-    }
-    body.appendChild(document.createTextNode(text.slice(last)));
+    });
   }
 
   function handoffOf(answer) {
@@ -422,11 +470,10 @@
     if (answer.citations.length) {
       var list = el("ol", { class: "sources", "aria-label": t("sources") });
       answer.citations.forEach(function (c) {
-        list.appendChild(
-          el("li", { value: String(c.index) }, [
-            el("a", { href: c.url, target: "_blank", rel: "noopener", text: c.title }),
-          ])
-        );
+        var title = c.url
+          ? el("a", { href: c.url, target: "_blank", rel: "noopener", text: c.title })
+          : el("span", { text: c.title });
+        list.appendChild(el("li", { value: String(c.index), class: c.tier || "official" }, [title, tierBadge(c)]));
       });
       msg.node.appendChild(list);
     }
