@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 
 from .answerability import answers, expects
 from .guard.injection import scan
+from .retrieval.vectors import SENTENCE_VECTORS
 from .text import Unit, content_terms, split_units
 from .trust import is_fact, tier_of
 from .types import ScoredPassage
@@ -91,39 +91,6 @@ def candidates(
     return units, out
 
 
-class _VectorCache:
-    """Sentence vectors by text (sources recur across questions), bounded."""
-
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._data: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def vectors(self, embedder: Any, texts: Sequence[str]) -> Any:
-        key_name = str(getattr(embedder, "name", id(embedder)))
-        found: dict[int, Any] = {}
-        missing: list[int] = []
-        with self._lock:
-            for i, text in enumerate(texts):
-                vector = self._data.get((key_name, text))
-                if vector is None:
-                    missing.append(i)
-                else:
-                    found[i] = vector
-        if missing:
-            fresh = embedder.embed([texts[i] for i in missing])
-            with self._lock:
-                for i, vector in zip(missing, fresh, strict=True):
-                    found[i] = vector
-                    self._data[(key_name, texts[i])] = vector
-                while len(self._data) > self.size:
-                    self._data.popitem(last=False)
-        return np.stack([found[i] for i in range(len(texts))]) if texts else np.zeros((0, 1), np.float32)
-
-
-_cache = _VectorCache()
-
-
 class SentenceScorer:
     """Scores candidate sentences against a question (see the module docstring)."""
 
@@ -170,7 +137,7 @@ class SentenceScorer:
             p = passages[c.source].passage
             context = " > ".join(h for h in (p.title, c.heading) if h)
             texts.append(f"{context}\n{c.unit.text}" if context else c.unit.text)
-        vectors = _cache.vectors(self.embedder, texts)
+        vectors = SENTENCE_VECTORS.vectors(self.embedder, texts)
         query = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         return [float(v) for v in vectors @ query]
 

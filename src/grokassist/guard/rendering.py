@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..language import detection
+from ..retrieval.vectors import SENTENCE_VECTORS
 from ..text import CITATION, Fact, content_terms, facts, split_sentences
 from ..types import ScoredPassage
 
@@ -119,8 +120,6 @@ class RenderingCheck:
         """``(similarity, 1-based source number)`` of the sources the sentence renders, best first,
         and why none does (when none does). ``sources`` are the guard's
         :class:`~grokassist.guard.grounding.SourceFacts`, in passage order."""
-        from ..selection import _cache
-
         assert self.threshold is not None
         plain = CITATION.sub(" ", sentence).strip()
         stated = [_comparable(f) for f in facts(canonical_units(plain)) if f.kind != "name"]
@@ -135,7 +134,7 @@ class RenderingCheck:
                 continue
             if not sentences:
                 continue
-            scores = _cache.vectors(self.embedder, sentences) @ vector
+            scores = SENTENCE_VECTORS.vectors(self.embedder, sentences) @ vector
             best = int(np.argmax(scores))
             if float(scores[best]) < self.threshold:
                 reasons.append(f"[{number}] renders no sentence ({float(scores[best]):.2f})")
