@@ -200,8 +200,38 @@ def _is_body(line: str) -> bool:
     return len(line.split()) >= 6 or line.rstrip().endswith((".", "!", "?"))
 
 
+#: a line shorter than this share of the document's full line width ended before the margin:
+#: the break after it is the author's (a table row, a label, a list), not a wrap
+_EARLY_END = 0.6
+#: what a wrapped line may end with: the sentence goes on in the next line
+_CONTINUES = (",", "(", "-", "/", ">", "&", "+", "=")
+
+
+def _full_width(lines: list[str]) -> int:
+    """The length of a full line of text (the 90th percentile of the lines' lengths)."""
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+
+
+def _ends_early(previous: str, line: str, width: int) -> bool:
+    """Whether the break between two lines of a PDF is a line of its own ending, not a wrap:
+    ``previous`` stops well before the margin and ``line`` starts anew (a capital or a digit)."""
+    return (
+        width >= 40
+        and len(previous) < _EARLY_END * width
+        and not previous.endswith(_CONTINUES)
+        and line[:1].isupper() | line[:1].isdigit()
+    )
+
+
 def _pdf_markdown(lines: list[str], title: str) -> str:
-    """Join PDF lines, marking the title line ``#`` and likely headings ``##``."""
+    """Join PDF lines, marking the title line ``#`` and likely headings ``##``.
+
+    Lines that wrap at the margin join into one paragraph; a line that ends well
+    before it (a table row, a caption, a label) ends its paragraph, so that the
+    rows of a table do not run together into one sentence.
+    """
+    width = _full_width(lines)
     out: list[str] = []
     seen_title = False
     previous = ""  # the previous non-empty line, "" at a page or paragraph break
@@ -231,6 +261,8 @@ def _pdf_markdown(lines: list[str], title: str) -> str:
             out.extend([f"## {line}", ""])
             previous = "#"
             continue
+        if previous and previous != "#" and out and out[-1] and _ends_early(previous, line, width):
+            out.append("")
         out.append(line)
         previous = line
     return "\n".join(out).strip("\n")
