@@ -45,6 +45,13 @@ def test_numbers_units_prices_paths_and_codes_must_appear_in_the_source() -> Non
     assert check_sentence("Hold the pinhole button for ten seconds.", SOURCES).supported  # "ten" is 10
 
 
+def test_a_list_number_is_the_lists_not_a_fact() -> None:
+    """The extractive composer numbers steps: "5." is not a number the source must state."""
+    source = [SourceFacts.of("- Solid white: online.\n- Off: no power.")]
+    assert check_sentence("5. Off: no power [1].", source).supported
+    assert not check_sentence("Off for 5 minutes: no power [1].", source).supported
+
+
 def test_invented_content_and_flipped_polarity_are_unsupported() -> None:
     assert not check_sentence("Refunds are paid in gift cards and loyalty points.", SOURCES).supported
     assert not check_sentence("You can pause a plan while a payment is overdue.", SOURCES).supported

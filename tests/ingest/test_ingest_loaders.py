@@ -13,6 +13,7 @@ import pytest
 from grokassist.config import IngestSettings
 from grokassist.errors import ConfigurationError, DocumentError
 from grokassist.ingest import LoadResult, chunk_documents, load_documents
+from grokassist.text import split_units
 from grokassist.types import Document
 
 PdfFactory = Callable[..., Path]
@@ -319,6 +320,20 @@ def test_pdf_text_title_and_headings(tmp_path: Path, make_pdf: PdfFactory) -> No
     assert doc.text.endswith("Second page: the lights.")
     # a short body line is not mistaken for a heading
     assert "## Second" not in doc.text
+
+
+def test_pdf_table_rows_stay_apart_while_wrapped_lines_join(tmp_path: Path, make_pdf: PdfFactory) -> None:
+    """A line that ends well before the margin (a table row) ends its paragraph; a wrapped one joins."""
+    rows = "\n".join(
+        ("Light Meaning", "Solid white Online", "Blinking red Factory reset in progress", "Off No power")
+    )
+    path = make_pdf(tmp_path / "lights.pdf", [[("Router lights", 16), (PARAGRAPH * 2, 11), (rows, 11)]])
+    doc = only_doc(load_documents([path]))
+    units = [u.text for u in split_units(doc.text)]
+    assert "Solid white Online" in units
+    assert "Blinking red Factory reset in progress" in units
+    # the paragraph wrapped over several lines is still one run of whole sentences
+    assert any(u.startswith("The router restarts and all settings return") for u in units)
 
 
 def test_pdf_title_falls_back_to_first_line(tmp_path: Path, make_pdf: PdfFactory) -> None:
