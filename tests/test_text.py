@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grokassist.text import Fact, facts, sentence_end, split_units
+from grokassist.text import Fact, compounds, content_terms, facts, sentence_end, split_units
 
 
 def test_table_rows_become_sentences_and_the_header_a_heading() -> None:
@@ -41,3 +41,8 @@ def test_codes_paths_links_and_phones() -> None:
 
 def test_list_numbers_are_not_facts() -> None:
     assert not [f for f in facts("1. Open the app\n2. Tap Reset") if f.kind == "number"]
+
+
+def test_short_hyphenated_compounds_are_also_words_joined() -> None:
+    assert compounds("Wi-Fi 6, e-mail, add-on, Gen-3, self-aligning") == ["wifi", "email", "addon"]
+    assert "wifi" in content_terms("Connect to the Wi-Fi network")

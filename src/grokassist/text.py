@@ -77,8 +77,19 @@ def _stemmer() -> object | None:
 
 
 def words(text: str) -> list[str]:
-    """The lower-cased words of ``text`` (letters and digits, any script)."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    """The lower-cased words of ``text`` (letters and digits, any script), and the joined form of
+    each short hyphenated compound (:func:`compounds`)."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)] + compounds(text)
+
+
+#: a short compound written with a hyphen ("Wi-Fi", "e-mail", "add-on", "pre-heat")
+_COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]{1,3})-([^\W\d_]{2,4})(?![\w-])")
+
+
+def compounds(text: str) -> list[str]:
+    """The joined forms of the short hyphenated compounds of ``text`` ("Wi-Fi" -> "wifi"), so that
+    a customer who writes "wifi" or "email" finds the article that writes "Wi-Fi" or "e-mail"."""
+    return [(a + b).lower() for a, b in _COMPOUND.findall(text)]
 
 
 def keywords(text: str) -> set[str]:

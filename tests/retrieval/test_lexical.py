@@ -48,6 +48,21 @@ def test_tokenize_stems_and_drops_stopwords() -> None:
     assert tokenize("Gen 3 router, step 2") == ["gen", "3", "router", "step", "2"]
 
 
+def test_a_hyphenated_compound_is_found_written_either_way() -> None:
+    idx = Bm25Index()
+    idx.build(
+        [
+            p("wifi-0", "Change the Wi-Fi password in the app."),
+            p("mail-0", "We e-mail your invoice."),
+            *PASSAGES,
+        ]
+    )
+    assert ids(idx.search("wifi password", 1)) == ["wifi-0"]
+    assert ids(idx.search("when is the invoice email sent", 1)) == ["mail-0"]
+    # a long compound stays two words: "self-aligning" is not "selfaligning"
+    assert "selfalign" not in tokenize("a self-aligning dish")
+
+
 def test_protocol_and_len(index: Bm25Index) -> None:
     assert isinstance(index, LexicalIndex)
     assert len(index) == 5

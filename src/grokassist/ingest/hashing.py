@@ -16,9 +16,10 @@ from ..types import Document, MetadataValue
 
 __all__ = ["INGEST_VERSION", "document_hash", "file_hash", "metadata_json"]
 
-#: How documents are read and chunked. 2: PDF lines that end before the margin end their
-#: paragraph (table rows no longer run together); sentences split by ``text.split_prose``.
-INGEST_VERSION = 2
+#: How documents are read, chunked and indexed. 2: PDF lines that end before the margin end
+#: their paragraph (table rows no longer run together); sentences split by ``text.split_prose``.
+#: 3: short hyphenated compounds are indexed joined too ("Wi-Fi" as "wifi": ``text.compounds``).
+INGEST_VERSION = 3
 
 
 def metadata_json(metadata: Mapping[str, MetadataValue] | None) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import RetrievalError
-from ..text import STOPWORDS
+from ..text import STOPWORDS, compounds
 from ..types import MetadataValue, Passage
 from ._deps import need
 from .base import Filters
@@ -52,7 +52,7 @@ def _analyser() -> Any:
 def tokenize(text: str) -> list[str]:
     """The BM25 terms of ``text``: lower-cased, stopwords removed, stemmed."""
     stemmer = _analyser()
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS] + compounds(text)
     return list(stemmer.stemWords(words)) if words else []
 
 
