@@ -40,7 +40,8 @@ _REFERS_BACK = re.compile(r"^(it|this|that|these|they|then|otherwise|instead)\b"
 #: (docs/evaluation.md): the best sentence alone states every fact of an answer in 29% of
 #: them, the best four in 55%; sentences of a second source added more facts from the wrong
 #: article than missing ones. Within the best source, 0.5 instead of 0.75 states every fact
-#: in 44% of the Starlink answers instead of 33% (Optimus 65% instead of 53%); the answers it
+#: in 42% of the Starlink answers instead of 31% (Optimus 65% instead of 53%:
+#: ``python bench/extractive_sweep.py``); the answers it
 #: lengthens are mostly those of the right article (a wrong article's answer gets longer too:
 #: answers with a number of no gold article 13.5% instead of 9.6%, Optimus 8.8% instead of 5.9%).
 _CLOSE = 0.5
