@@ -176,3 +176,29 @@ def test_status_questions_are_told_apart_from_how_to_questions() -> None:
     assert not asks_status("How do I get an outage credit?")
     assert not asks_status("What should I do during an outage?")
     assert asks_status("Is there an outage in my area?")
+
+
+def test_status_questions_in_spanish_and_indonesian() -> None:
+    for question in (
+        "¿Hay una caída del servicio en mi zona?",
+        "¿Starlink está caído ahora mismo?",
+        "¿Cuál es el estado del servicio?",
+        "Apakah ada gangguan layanan di daerah saya?",
+        "Apakah Starlink sedang down?",
+        "Status layanan sekarang?",
+    ):
+        assert asks_status(question), question
+    for question in (
+        "¿Cómo pido un reembolso por una caída?",
+        "Si hay una caída, ¿me avisan?",
+        "¿Hay algún problema con mi factura?",
+        "Bagaimana cara mendapatkan kompensasi gangguan?",
+        "Jika ada gangguan, apakah saya diberi tahu?",
+    ):
+        assert not asks_status(question), question
+    others = []
+    for name in ("starlink", "optimus", "offtopic"):
+        for language in ("es", "id"):
+            lines = (REPO / "examples/eval" / f"{name}-{language}" / "queries.jsonl").read_text().splitlines()
+            others += [json.loads(line)["question"] for line in lines]
+    assert sum(asks_status(q) for q in others) <= 2, [q for q in others if asks_status(q)]

@@ -14,7 +14,10 @@ question, not by the word "outage" alone:
   area", "near me").
 
 Questions about what to do, policies, credits, notifications and how-tos are
-excluded even when they share the words. Measured on the example sets
+excluded even when they share the words. The same forms are read in Spanish
+("¿Hay una caída del servicio en mi zona?", "¿Starlink está caído ahora?") and
+Indonesian ("Apakah ada gangguan di daerah saya?", "Apakah Starlink sedang
+down?"), the languages the assistant answers in (docs/languages.md). Measured on the example sets
 (``python bench/live_routing.py``, docs/live-data.md): it routes 25 of the 25
 status questions of ``examples/eval/live`` and none of the 12 near-miss how-to
 questions there or of the 204 Starlink, Optimus, off-topic and injection
@@ -97,11 +100,59 @@ _EXISTS = re.compile(
 )
 
 
+# -- Spanish and Indonesian: the same forms, fewer of them ----------------------------------
+#: Spanish: events of the service, and the service's bad state
+_ES_EVENTS = (
+    r"(?:ca[ií]das?|cortes?|interrupci[oó]n(?:es)?|incidencias?|incidentes?|aver[ií]as?|mantenimiento)"
+)
+_ES_STATE = (
+    r"(?:ca[ií]d[oa]s?|fuera de servicio|sin servicio|sin conexi[oó]n|no funcionan?|con problemas|fallando)"
+)
+#: Indonesian: events of the service, and the service's bad state
+_ID_EVENTS = r"(?:gangguan|pemeliharaan|perawatan|pemadaman)"
+_ID_STATE = r"(?:down|mati|padam|terputus|putus|offline|bermasalah|gangguan|tidak berfungsi|error)"
+_OTHER_STATUS = re.compile(
+    # Spanish: "¿hay (alguna) caída / algún corte?", "¿está caído?", "estado del servicio"
+    rf"\bhay\s+(?:(?:una?|alg[uú]na?|alg[uú]n|algunos?|algunas)\s+)?{_ES_EVENTS}\b"
+    rf"|\b(?:est[aá]n?|sigue|siguen)\s+(?:\w+\s+)?{_ES_STATE}\b"
+    r"|\bestado\s+(?:actual\s+)?de(?:l| la)\s+(?:servicio|red|sistema|internet|starlink)\b"
+    # Indonesian: "apakah ada gangguan", "apakah (layanan) sedang down", "status layanan"
+    rf"|\bada\s+(?:\w+\s+)?{_ID_EVENTS}\b"
+    rf"|\b(?:sedang|lagi|masih)\s+{_ID_STATE}\b"
+    rf"|\b(?:layanan|jaringan|internet|starlink|sistem|server)\s+(?:\w+\s+)?{_ID_STATE}\b"
+    r"|\bstatus\s+(?:layanan|jaringan|sistem|starlink)\b",
+    re.I,
+)
+_OTHER_NOW = re.compile(
+    r"\b(?:ahora(?: mismo)?|en este momento|actualmente|hoy|en mi (?:zona|[aá]rea|ciudad|regi[oó]n|pa[ií]s)|"
+    r"sekarang|saat ini|hari ini|di (?:daerah|wilayah|area|kota|tempat) saya)\b",
+    re.I,
+)
+_OTHER_TROUBLE = re.compile(rf"\b(?:{_ES_EVENTS}|{_ES_STATE}|{_ID_EVENTS}|{_ID_STATE})\b", re.I)
+_OTHER_NOT_STATUS = re.compile(
+    r"\b(?:c[oó]mo|qu[eé] (?:debo|hago|puedo|pasa|significa)|por qu[eé]|reembolsos?|cr[eé]ditos?|"
+    r"compensaci[oó]n|garant[ií]a|precio|cuesta|notificaci[oó]n(?:es)?|avisos?|"
+    r"bagaimana|cara|apa yang (?:harus|perlu)|kenapa|mengapa|kompensasi|pengembalian dana|kredit|"
+    r"garansi|harga|biaya|notifikasi|pemberitahuan|artinya)\b"
+    r"|^\s*[¿¡]?\s*(?:si|jika|kalau|apabila)\b",
+    re.I,
+)
+
+
+def _asks_status_other(text: str) -> bool:
+    """:func:`asks_status` for a question in Spanish or Indonesian."""
+    if _OTHER_NOT_STATUS.search(text):
+        return False
+    return bool(_OTHER_STATUS.search(text) or (_OTHER_NOW.search(text) and _OTHER_TROUBLE.search(text)))
+
+
 def asks_status(question: str) -> bool:
     """Whether ``question`` asks about the current state of the service (see the module docstring)."""
     text = " ".join(question.split())
     if not text or _NOT_STATUS.search(text):
         return False
+    if _asks_status_other(text):
+        return True
     if _YES_NO.search(text) or _STATUS.search(text) or _SERVICE_STATE.search(text):
         return True
     if _EVENT_WORD.search(text) and (_EXISTS.search(text) or _NOW.search(text) or len(text.split()) <= 4):
