@@ -33,6 +33,23 @@ def _time_of(answer: Answer) -> str:
     return match.group(0)
 
 
+def test_a_status_question_in_spanish_or_indonesian_is_answered_from_the_status_page(
+    kb: Any, status_server: StatusServer
+) -> None:
+    assistant = _live(kb, status_server)
+    try:
+        for question, language in (
+            ("¿Hay una caída del servicio en mi zona?", "es"),
+            ("Apakah ada gangguan layanan di daerah saya?", "id"),
+        ):
+            answer = assistant.ask(question)
+            assert not answer.abstained and "All Systems Operational" in answer.text, answer.text
+            assert answer.language == language
+            _time_of(answer)
+    finally:
+        assistant.live.close()
+
+
 def test_an_outage_question_follows_the_status_page_within_its_time_to_live(
     kb: Any, status_server: StatusServer
 ) -> None:
