@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grokassist.text import Fact, compounds, content_terms, facts, sentence_end, split_units
 
 
@@ -46,3 +48,14 @@ def test_list_numbers_are_not_facts() -> None:
 def test_short_hyphenated_compounds_are_also_words_joined() -> None:
     assert compounds("Wi-Fi 6, e-mail, add-on, Gen-3, self-aligning") == ["wifi", "email", "addon"]
     assert "wifi" in content_terms("Connect to the Wi-Fi network")
+
+
+@pytest.mark.timeout(20)
+def test_menu_paths_are_found_without_backtracking_blow_up() -> None:
+    """A long run of arrows with no ending punctuation (seen in a small model's output) once took
+    exponential time in the menu-path pattern and hung the grounding guard."""
+    # the last item is longer than a menu item may be: no path, and found out at once
+    assert not [f for f in facts("go to  settings  >  " * 40 + "x" * 60 + " y") if f.kind == "path"]
+    assert Fact("path", "settings > advanced > reset obstruction map") in facts(
+        "After moving the dish, go to Settings > Advanced > Reset Obstruction Map."
+    )

@@ -269,7 +269,11 @@ _PHONE = re.compile(r"(?<![\w.])\+?\d[\d ()./-]{6,}\d(?![\w.])")
 _CODE = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b")
 _MONEY = re.compile(r"([$€£¥₹]|\b(?:usd|eur|gbp|aud|cad|idr|rp)\b)\s?(\d[\d,]*(?:\.\d+)?)", re.I)
 _NUM = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)")
-_PATH = re.compile(r"[^\n>→»]{1,40}?(?:\s*(?:>|→|»)\s*[^\n>→»]{1,40}?)+(?=[.,;:!?\n]|$)")
+#: one item of a menu path: up to 40 characters, no arrow, starting and ending with a non-space
+#: (so that the spaces around an arrow belong to the arrow alone: no backtracking blow-up)
+_PATH_ITEM = r"[^\n>→»\s](?:[^\n>→»]{0,38}?[^\n>→»\s])??"
+#: a menu path of 2 to 9 items ("Settings > Advanced > Reset"), ended by punctuation or the line
+_PATH = re.compile(rf"{_PATH_ITEM}(?:\s*[>→»]\s*{_PATH_ITEM}){{1,8}}(?=\s*[.,;:!?\n]|\s*$)")
 _NAME = re.compile(r"(?<=[a-z,;:)]\s)(?:[A-Z][\w'’-]*)(?:\s+(?:[A-Z][\w'’-]*|\d+))*")
 #: words that may follow a number without being its unit
 _NOT_UNIT = frozenset(
