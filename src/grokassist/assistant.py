@@ -478,7 +478,10 @@ class Assistant:
             conf = max(conf, LIVE_CONFIDENCE)
             passages = (*live, *passages)
         else:
-            if conf < a.abstain_below:
+            check = answerability(query, passages) if conf >= a.abstain_below else None
+            if check is None or not check.answerable:
+                reason = "low_confidence" if check is None else check.reason
+                log.info("abstaining on %r: %s", question[:80], reason)
                 return _Prepared(
                     question,
                     query,
@@ -486,22 +489,7 @@ class Assistant:
                     passages,
                     conf,
                     None,
-                    "low_confidence",
-                    language=lang,
-                    sources_language=sources_language,
-                    community=community,
-                )
-            check = answerability(query, passages)
-            if not check.answerable:
-                log.info("abstaining on %r: %s", question[:80], check.reason)
-                return _Prepared(
-                    question,
-                    query,
-                    session,
-                    passages,
-                    conf,
-                    None,
-                    check.reason,
+                    reason,
                     language=lang,
                     sources_language=sources_language,
                     community=community,
