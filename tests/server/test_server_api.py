@@ -252,6 +252,31 @@ def test_readiness_fails_on_an_empty_knowledge_base(settings: Any, onnx_embedder
     assert r.status_code == 503 and r.json()["checks"]["knowledge_base"].startswith("empty")
 
 
+class LoadingBackend(SyncBackend):
+    """A backend whose model loads in ``warm_up`` (as llama.cpp's does)."""
+
+    name = "loading"
+
+    def __init__(self) -> None:
+        self.loaded_at: float | None = None
+
+    def warm_up(self) -> None:
+        self.loaded_at = time.monotonic()
+
+    def stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        yield Chunk(text="Hold the reset button for 10 seconds [1].")
+        yield Chunk(finish_reason="stop")
+
+
+def test_the_service_loads_local_models_before_the_first_question(
+    knowledge_base: KnowledgeBase, tmp_path: Any
+) -> None:
+    backend = LoadingBackend()
+    app = create_app(Assistant(knowledge_base, backend=backend), ServerSettings(data_dir=tmp_path / "s"))
+    with TestClient(app):
+        assert backend.loaded_at is not None  # at start-up, before any request
+
+
 def test_the_widget_script_and_style_are_served(client: TestClient) -> None:
     js = client.get("/widget.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")

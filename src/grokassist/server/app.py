@@ -136,7 +136,10 @@ def _version() -> str:
 def _warm_up(assistant: Assistant) -> None:
     if len(assistant.kb):
         assistant.kb.warm_up()
-    _ = assistant.backends
+    for backend in assistant.backends:  # a local model loads now, not on the first customer's question
+        warm = getattr(backend, "warm_up", None)
+        if warm is not None:
+            warm()
 
 
 def _install_error_handlers(app: FastAPI, svc: Service) -> None:
