@@ -22,9 +22,11 @@ from typing import NamedTuple
 
 __all__ = [
     "CITATION",
+    "LIST_MARKER",
     "STOPWORDS",
     "Fact",
     "Unit",
+    "compounds",
     "content_terms",
     "facts",
     "keywords",
@@ -126,7 +128,8 @@ def normalise(text: str) -> str:
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", re.M)
+#: the bullet or number of a list item at a line's start ("- ", "5. "): the list's, not the text's
+LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", re.M)
 
 
 class Unit(NamedTuple):
@@ -367,7 +370,7 @@ def facts(text: str) -> set[Fact]:
     unit that follows them (adjectives such as "business" are skipped: "10
     business days" -> 10 day); ranges give both ends; prices keep their currency.
     """
-    text = _LIST_MARKER.sub(" ", CITATION.sub(" ", text).replace("**", "").replace("`", ""))
+    text = LIST_MARKER.sub(" ", CITATION.sub(" ", text).replace("**", "").replace("`", ""))
     found: set[Fact] = set()
     for match in _URL.finditer(text):
         found.add(Fact("link", match.group(0).rstrip(".,;:").lower().removeprefix("https://")))

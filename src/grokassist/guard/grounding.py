@@ -28,7 +28,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..text import CITATION, Fact, content_terms, facts, normalise, sentence_end, split_sentences, words
+from ..text import (
+    CITATION,
+    LIST_MARKER,
+    Fact,
+    content_terms,
+    facts,
+    normalise,
+    sentence_end,
+    split_sentences,
+    words,
+)
 from ..trust import is_fact
 from ..types import ScoredPassage
 from .rendering import RenderingCheck
@@ -46,8 +56,6 @@ _NEGATION = re.compile(
     re.I,
 )
 #: sentences that only restate the question, ask one, or talk about the prompt itself
-#: the number or bullet of a list item ("5. Off: no power."): the list's, not a fact to check
-_ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])\s+")
 _META = re.compile(
     r"^(question|answer|sources?|customer|agent|context|user|assistant|system)\s*:|"
     r"\b(the|these|those|provided|given) (sources?|documents?|context|passages?)\b|"
@@ -114,7 +122,7 @@ def check_sentence(
     sentence: str, sources: Sequence[SourceFacts], *, min_coverage: float = MIN_COVERAGE
 ) -> Verdict:
     """Whether ``sentence`` (citation markers ignored) is supported, and by which sources."""
-    plain = _ENUMERATOR.sub("", CITATION.sub(" ", sentence).strip())
+    plain = LIST_MARKER.sub("", CITATION.sub(" ", sentence).strip())
     if _META.search(plain) or plain.rstrip().endswith("?"):
         return Verdict(False, reason="not an answer sentence")
     if any(

@@ -220,7 +220,7 @@ def _ends_early(previous: str, line: str, width: int) -> bool:
         width >= 40
         and len(previous) < _EARLY_END * width
         and not previous.endswith(_CONTINUES)
-        and line[:1].isupper() | line[:1].isdigit()
+        and (line[:1].isupper() or line[:1].isdigit())
     )
 
 
